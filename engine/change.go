@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Version orders writes: by HLC, then by site id. The zero Version precedes every write.
+type Version struct {
+	HLC  HLC    `msgpack:"h"`
+	Site SiteID `msgpack:"s"`
+}
+
+// Less reports whether v orders before w.
+func (v Version) Less(w Version) bool {
+	if v.HLC != w.HLC {
+		return v.HLC < w.HLC
+	}
+	return v.Site < w.Site
+}
+
+// IsZero reports whether v is the zero Version.
+func (v Version) IsZero() bool { return v == Version{} }
+
+func (v Version) String() string { return fmt.Sprintf("%s@%s", v.HLC, v.Site) }
+
+// Change is one replicated write: an insert or update of some columns of a row, or a delete.
+// All columns of a change share its version. Changes are what the outbox holds, what the
+// wire carries and what the server's log records.
+type Change struct {
+	Table  string `msgpack:"t"`
+	ID     string `msgpack:"i"`
+	Scope  string `msgpack:"s"`
+	HLC    HLC    `msgpack:"h"`
+	Site   SiteID `msgpack:"o"`
+	Delete bool   `msgpack:"d,omitempty"`
+	// Create marks the write that made a row: the replica had never seen it. The server uses
+	// it to tell a late update of a long-deleted, compacted row (dropped) from a new row.
+	Create bool     `msgpack:"n,omitempty"`
+	Cols   []string `msgpack:"c,omitempty"`
+	Vals   []any    `msgpack:"v,omitempty"`
+	// Bases lists the versions of the table's Note column that this edit replaced: normally
+	// the one version the author saw; all of them when the author resolved a conflict. An
+	// edit whose bases do not include the current version was concurrent with it.
+	Bases []Version `msgpack:"b,omitempty"`
+}
+
+// Version returns the change's version.
+func (c *Change) Version() Version { return Version{HLC: c.HLC, Site: c.Site} }
+
+// Row is the merge state of one row: its column values and versions (by column index), and
+// the version of its latest delete. A column is live when its version is newer than Tomb.
+type Row struct {
+	Values   []any
+	Versions []Version
+	Tomb     Version
+}
+
+// Live reports whether any column outlives the row's tombstone.
+func (r *Row) Live() bool {
+	for _, v := range r.Versions {
+		if !v.IsZero() && r.Tomb.Less(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// EncodeVersions packs a tombstone and column versions into the compact form stores keep
+// beside each row: 16 bytes per version, the tombstone first.
+func EncodeVersions(tomb Version, cols []Version) []byte {
+	b := make([]byte, 16*(1+len(cols)))
+	put := func(i int, v Version) {
+		binary.LittleEndian.PutUint64(b[16*i:], uint64(v.HLC))
+		binary.LittleEndian.PutUint64(b[16*i+8:], uint64(v.Site))
+	}
+	put(0, tomb)
+	for i, v := range cols {
+		put(i+1, v)
+	}
+	return b
+}
+
+// DecodeVersions unpacks EncodeVersions' form into n column versions. Versions for columns
+// added after the row was stored decode as zero.
+func DecodeVersions(b []byte, n int) (tomb Version, cols []Version, err error) {
+	if len(b)%16 != 0 || len(b) == 0 {
+		return tomb, nil, fmt.Errorf("decode versions: %d bytes is not a whole number of versions", len(b))
+	}
+	get := func(i int) Version {
+		return Version{HLC: HLC(binary.LittleEndian.Uint64(b[16*i:])), Site: SiteID(binary.LittleEndian.Uint64(b[16*i+8:]))}
+	}
+	tomb = get(0)
+	cols = make([]Version, n)
+	for i := 0; i < n && i+1 < len(b)/16; i++ {
+		cols[i] = get(i + 1)
+	}
+	return tomb, cols, nil
+}
+
+// NormalizeValue converts v to the canonical Go type for a column of type t: nil, int64,
+// float64, string or []byte. Values decoded from msgpack or JSON arrive in many integer and
+// float types; normalizing makes merge results and hashes identical on every replica.
+func NormalizeValue(t ColumnType, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch t {
+	case Text:
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case []byte:
+			return string(x), nil
+		}
+	case Blob:
+		switch x := v.(type) {
+		case []byte:
+			return x, nil
+		case string:
+			return []byte(x), nil
+		}
+	case Integer:
+		switch x := v.(type) {
+		case int:
+			return int64(x), nil
+		case int8:
+			return int64(x), nil
+		case int16:
+			return int64(x), nil
+		case int32:
+			return int64(x), nil
+		case int64:
+			return x, nil
+		case uint8:
+			return int64(x), nil
+		case uint16:
+			return int64(x), nil
+		case uint32:
+			return int64(x), nil
+		case uint64:
+			if x <= math.MaxInt64 {
+				return int64(x), nil
+			}
+		case bool:
+			if x {
+				return int64(1), nil
+			}
+			return int64(0), nil
+		case float64:
+			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return int64(x), nil
+			}
+		}
+	case Real:
+		switch x := v.(type) {
+		case float64:
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				return x, nil
+			}
+		case float32:
+			return float64(x), nil
+		case int64:
+			return float64(x), nil
+		case int:
+			return float64(x), nil
+		case int8, int16, int32, uint8, uint16, uint32, uint64:
+			n, err := NormalizeValue(Integer, x)
+			if err != nil {
+				return nil, err
+			}
+			return float64(n.(int64)), nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %T is not a %s", ErrBadValue, v, t)
+}

@@ -1,0 +1,122 @@
+//go:build !js
+
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"hearth/engine"
+)
+
+const systemDDL = `
+CREATE TABLE IF NOT EXISTS _hearth_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _hearth_tombstones (
+	tbl TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL, seq INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (tbl, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS _hearth_tombstones_seq ON _hearth_tombstones(seq) WHERE seq > 0;
+CREATE TABLE IF NOT EXISTS _hearth_notes (
+	tbl TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL, value TEXT, superseded INTEGER NOT NULL,
+	PRIMARY KEY (tbl, id, hlc, site)) WITHOUT ROWID;
+-- changes received for tables or columns of a newer schema, applied again after upgrading
+CREATE TABLE IF NOT EXISTS _hearth_future (seq INTEGER PRIMARY KEY AUTOINCREMENT, change BLOB NOT NULL);
+`
+
+// migrate brings the file to db.schema in one transaction: system tables, then each numbered
+// migration the file has not seen, then the changes it kept for this schema.
+func (db *DB) migrate(ctx context.Context) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.Tx.ExecContext(ctx, systemDDL); err != nil {
+			return fmt.Errorf("create system tables: %w", err)
+		}
+		cur := 0
+		if v, err := tx.Meta("schema_version"); err != nil {
+			return err
+		} else if v != "" {
+			if cur, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("schema_version %q: %w", v, err)
+			}
+		}
+		if cur > db.schema.Version() {
+			return fmt.Errorf("%w: the store is at schema %d, this program knows %d: upgrade Hearth", engine.ErrSchemaVersion, cur, db.schema.Version())
+		}
+		for _, m := range db.schema.Migrations()[cur:] {
+			for _, st := range m.Steps {
+				for _, q := range ddl(st) {
+					if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
+						return fmt.Errorf("migration %d: %s: %w", m.Version, q, err)
+					}
+				}
+			}
+		}
+		if cur == db.schema.Version() {
+			return nil
+		}
+		if err := tx.SetMeta("schema_version", strconv.Itoa(db.schema.Version())); err != nil {
+			return err
+		}
+		return replayFuture(tx)
+	})
+}
+
+func ddl(st engine.Step) []string {
+	if t := st.AddTable; t != nil {
+		cols := []string{`id TEXT PRIMARY KEY NOT NULL`}
+		for _, c := range t.Columns {
+			cols = append(cols, fmt.Sprintf("%q %s", c.Name, c.Type))
+		}
+		cols = append(cols, `_v BLOB NOT NULL`)
+		out := []string{fmt.Sprintf("CREATE TABLE %q (%s)", t.Name, strings.Join(cols, ", "))}
+		if t.ScopeColumn != "" && t.ScopeColumn != "id" {
+			out = append(out, fmt.Sprintf("CREATE INDEX %q ON %q(%q)", t.Name+"_"+t.ScopeColumn, t.Name, t.ScopeColumn))
+		}
+		return out
+	}
+	a := st.AddColumn
+	return []string{fmt.Sprintf("ALTER TABLE %q ADD COLUMN %q %s", a.Table, a.Column.Name, a.Column.Type)}
+}
+
+// replayFuture applies again, after an upgrade, the changes kept because they named tables or
+// columns the older schema lacked. Merge is idempotent, so the parts applied before are no-ops.
+func replayFuture(tx *Tx) error {
+	rows, err := tx.Tx.QueryContext(tx.ctx, `SELECT seq, change FROM _hearth_future ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("read kept changes: %w", err)
+	}
+	type kept struct {
+		seq int64
+		ch  engine.Change
+	}
+	var all []kept
+	for rows.Next() {
+		var k kept
+		var b []byte
+		if err := rows.Scan(&k.seq, &b); err != nil {
+			rows.Close()
+			return err
+		}
+		if k.ch, err = engine.DecodeChange(b); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range all {
+		res, err := tx.Apply(&k.ch)
+		if err != nil {
+			return fmt.Errorf("replay kept change %s/%s: %w", k.ch.Table, k.ch.ID, err)
+		}
+		if !res.Future {
+			if _, err := tx.Exec(`DELETE FROM _hearth_future WHERE seq = ?`, k.seq); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

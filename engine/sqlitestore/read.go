@@ -1,0 +1,208 @@
+//go:build !js
+
+package sqlitestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+
+	"fmt"
+	"strings"
+
+	"hearth/engine"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Record is one row as applications see it: its id and column values by name.
+type Record map[string]any
+
+// Get returns one live row, or engine.ErrNotFound.
+func (db *DB) Get(ctx context.Context, table, id string) (Record, error) {
+	recs, err := db.query(ctx, table, "WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("get %s/%s: %w", table, id, engine.ErrNotFound)
+	}
+	return recs[0], nil
+}
+
+// List returns up to limit live rows of a table ordered by id, starting after the id after
+// ("" for the first page).
+func (db *DB) List(ctx context.Context, table, after string, limit int) ([]Record, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return db.query(ctx, table, "WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+}
+
+func (db *DB) query(ctx context.Context, table, where string, args ...any) ([]Record, error) {
+	t := db.schema.Table(table)
+	if t == nil {
+		return nil, fmt.Errorf("read %s: %w", table, engine.ErrUnknownTable)
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = fmt.Sprintf("%q", c.Name)
+	}
+	rows, err := db.r.QueryContext(ctx, fmt.Sprintf("SELECT id, %s FROM %q %s", strings.Join(cols, ", "), t.Name, where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var id string
+		vals := make([]any, len(t.Columns))
+		dest := []any{&id}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("read %s: %w", table, err)
+		}
+		rec := Record{"id": id}
+		for i, c := range t.Columns {
+			if rec[c.Name], err = engine.NormalizeValue(c.Type, vals[i]); err != nil {
+				return nil, fmt.Errorf("read %s.%s: %w", table, c.Name, err)
+			}
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// Conflict is a version of a note that lost to a concurrent edit and waits for a person.
+type Conflict struct {
+	Table   string
+	ID      string
+	Version engine.Version
+	Text    string
+	// Current is the version the note shows now, which this one lost to.
+	Current engine.Version
+}
+
+// Conflicts lists the unresolved note conflicts of a table ("" for every table).
+func (db *DB) Conflicts(ctx context.Context, table string) ([]Conflict, error) {
+	var out []Conflict
+	for _, t := range db.schema.Tables() {
+		if t.NoteCol() < 0 || (table != "" && t.Name != table) {
+			continue
+		}
+		rows, err := db.r.QueryContext(ctx, fmt.Sprintf(`SELECT n.id, n.hlc, n.site, n.value, t._v FROM _hearth_notes n JOIN %q t ON t.id = n.id
+			WHERE n.tbl = ? AND n.superseded = 0 ORDER BY n.id, n.hlc, n.site`, t.Name), t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("conflicts of %s: %w", t.Name, err)
+		}
+		for rows.Next() {
+			var c Conflict
+			var hlc, site int64
+			var text sql.NullString
+			var vb []byte
+			if err := rows.Scan(&c.ID, &hlc, &site, &text, &vb); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			_, vers, err := engine.DecodeVersions(vb, len(t.Columns))
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			c.Table, c.Text, c.Current = t.Name, text.String, vers[t.NoteCol()]
+			c.Version = engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}
+			if c.Version != c.Current {
+				out = append(out, c)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Hash returns a canonical hash of the replicated state: every live row of every table with
+// its column versions, and every unresolved note version. Two stores that converged have the
+// same hash whatever order they received changes in; tombstones and bookkeeping do not count.
+func (db *DB) Hash(ctx context.Context) (string, error) {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return "", fmt.Errorf("hash: %w", err)
+	}
+	defer tx.Rollback()
+	h := sha256.New()
+	enc := msgpack.NewEncoder(h)
+	enc.UseCompactInts(true)
+	for _, t := range db.schema.Tables() {
+		cols := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			cols[i] = fmt.Sprintf("%q", c.Name)
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, _v FROM %q ORDER BY id", strings.Join(cols, ", "), t.Name))
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", t.Name, err)
+		}
+		if err := enc.Encode(t.Name); err != nil {
+			rows.Close()
+			return "", err
+		}
+		for rows.Next() {
+			var id string
+			var vb []byte
+			vals := make([]any, len(t.Columns))
+			dest := []any{&id}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			dest = append(dest, &vb)
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return "", err
+			}
+			_, vers, err := engine.DecodeVersions(vb, len(t.Columns))
+			if err != nil {
+				rows.Close()
+				return "", err
+			}
+			for i, c := range t.Columns {
+				if vals[i], err = engine.NormalizeValue(c.Type, vals[i]); err != nil {
+					rows.Close()
+					return "", err
+				}
+			}
+			if err := enc.Encode([]any{id, vals, vers}); err != nil {
+				rows.Close()
+				return "", err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT tbl, id, hlc, site, value FROM _hearth_notes WHERE superseded = 0 ORDER BY tbl, id, hlc, site`)
+	if err != nil {
+		return "", fmt.Errorf("hash notes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tbl, id string
+		var hlc, site int64
+		var val sql.NullString
+		if err := rows.Scan(&tbl, &id, &hlc, &site, &val); err != nil {
+			return "", err
+		}
+		if err := enc.Encode([]any{tbl, id, hlc, site, val.String}); err != nil {
+			return "", err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,359 @@
+//go:build !js
+
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"hearth/engine"
+)
+
+const replicaDDL = `
+CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, batch TEXT, change BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS _hearth_outbox_batch ON _hearth_outbox(batch) WHERE batch IS NOT NULL;
+`
+
+// Replica is a client's store: the replicated state, plus the outbox of local changes not yet
+// acknowledged by the server and the cursor of the server's log applied so far.
+type Replica struct {
+	*DB
+	site  engine.SiteID
+	clock *engine.Clock
+
+	mu      sync.Mutex
+	onWrite []func()
+}
+
+// ReplicaOptions tune a replica.
+type ReplicaOptions struct {
+	Options
+	// Clock stamps local writes (default: wall time, engine.DefaultMaxDrift).
+	Clock *engine.Clock
+}
+
+// OpenReplica opens or creates a replica store at path. A new store gets a random site id.
+func OpenReplica(ctx context.Context, path string, schema *engine.Schema, opts ReplicaOptions) (*Replica, error) {
+	db, err := Open(ctx, path, schema, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{DB: db, clock: opts.Clock}
+	if r.clock == nil {
+		r.clock = engine.NewClock(nil, 0)
+	}
+	err = db.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.Tx.ExecContext(ctx, replicaDDL); err != nil {
+			return fmt.Errorf("create outbox: %w", err)
+		}
+		s, err := tx.Meta("site_id")
+		if err != nil {
+			return err
+		}
+		if s == "" {
+			r.site = engine.NewSiteID()
+			return tx.SetMeta("site_id", r.site.String())
+		}
+		r.site, err = engine.ParseSiteID(s)
+		if err != nil {
+			return err
+		}
+		// Never issue a timestamp below one this replica already wrote, even if the wall
+		// clock went back while it was closed.
+		last, err := tx.Meta("clock")
+		if err != nil || last == "" {
+			return err
+		}
+		n, err := strconv.ParseUint(last, 10, 64)
+		if err != nil {
+			return fmt.Errorf("stored clock %q: %w", last, err)
+		}
+		r.clock.Restore(engine.HLC(n))
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open replica %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// SiteID returns the replica's site id.
+func (r *Replica) SiteID() engine.SiteID { return r.site }
+
+// Clock returns the replica's clock.
+func (r *Replica) Clock() *engine.Clock { return r.clock }
+
+// OnLocalWrite registers fn to run after each committed local write (typically a sync
+// loop's Notify). fn must not block.
+func (r *Replica) OnLocalWrite(fn func()) {
+	r.mu.Lock()
+	r.onWrite = append(r.onWrite, fn)
+	r.mu.Unlock()
+}
+
+// Write applies mutations locally in one transaction and records them in the outbox. It
+// returns the changes made, in order.
+func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.Change, error) {
+	out := make([]engine.Change, 0, len(muts))
+	err := r.Update(ctx, func(tx *Tx) error {
+		for _, m := range muts {
+			ch, err := engine.Local(mergeTx{tx}, r.schema, r.clock, r.site, m)
+			if err != nil {
+				return err
+			}
+			b, err := engine.EncodeChange(&ch)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO _hearth_outbox (change) VALUES (?)`, b); err != nil {
+				return fmt.Errorf("outbox: %w", err)
+			}
+			out = append(out, ch)
+		}
+		return tx.SetMeta("clock", strconv.FormatUint(uint64(r.clock.Last()), 10))
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	fns := r.onWrite
+	r.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+	return out, nil
+}
+
+// NextBatch returns the oldest unacknowledged batch: a batch sent before is returned again
+// unchanged, with its original key, so that the server can recognise a retry; otherwise up to
+// max outbox changes form a new batch. An empty Batch means the outbox is empty.
+func (r *Replica) NextBatch(ctx context.Context, max int) (engine.Push, error) {
+	var p engine.Push
+	err := r.Update(ctx, func(tx *Tx) error {
+		err := tx.QueryRow(`SELECT batch FROM _hearth_outbox WHERE batch IS NOT NULL ORDER BY seq LIMIT 1`).Scan(&p.Batch)
+		if errors.Is(err, sql.ErrNoRows) {
+			var first int64
+			err = tx.QueryRow(`SELECT seq FROM _hearth_outbox ORDER BY seq LIMIT 1`).Scan(&first)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			p.Batch = fmt.Sprintf("%s-%d", r.site, first)
+			_, err = tx.Exec(`UPDATE _hearth_outbox SET batch = ? WHERE seq IN (SELECT seq FROM _hearth_outbox ORDER BY seq LIMIT ?)`, p.Batch, max)
+		}
+		if err != nil {
+			return err
+		}
+		p.Changes, err = batchChanges(tx, p.Batch)
+		return err
+	})
+	if err != nil {
+		return engine.Push{}, fmt.Errorf("next batch: %w", err)
+	}
+	return p, nil
+}
+
+func batchChanges(tx *Tx, batch string) ([]engine.Change, error) {
+	s, err := tx.Stmt(`SELECT change FROM _hearth_outbox WHERE batch = ? ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(tx.ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Change
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		ch, err := engine.DecodeChange(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
+	}
+	return out, rows.Err()
+}
+
+// AckBatch removes an acknowledged batch from the outbox and records where its deletes sit in
+// the server's log. Acknowledging an unknown batch (a duplicate ack) does nothing.
+func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
+	err := r.Update(ctx, func(tx *Tx) error {
+		chs, err := batchChanges(tx, ack.Batch)
+		if err != nil {
+			return err
+		}
+		for i := range chs {
+			if chs[i].Delete && i < len(ack.Seqs) && ack.Seqs[i] > 0 {
+				if err := tx.SetTombstoneSeq(&chs[i], ack.Seqs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.Exec(`DELETE FROM _hearth_outbox WHERE batch = ?`, ack.Batch); err != nil {
+			return err
+		}
+		if err := tx.SetMeta("last_sync", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		return markAcked(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("ack batch %s: %w", ack.Batch, err)
+	}
+	return nil
+}
+
+// markAcked records the cursor as acknowledged when the outbox is empty: at that moment every
+// change this replica made is on the server, so none older than the cursor can still come.
+func markAcked(tx *Tx) error {
+	var pending int
+	if err := tx.QueryRow(`SELECT count(*) FROM (SELECT 1 FROM _hearth_outbox LIMIT 1)`).Scan(&pending); err != nil {
+		return err
+	}
+	if pending > 0 {
+		return nil
+	}
+	c, err := tx.Meta("cursor")
+	if err != nil {
+		return err
+	}
+	return tx.SetMeta("acked", c)
+}
+
+// ApplyRemote applies one page of the server's log and stores its cursor in the same
+// transaction, so that a crash leaves either the whole page applied or none of it.
+func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
+	err := r.Update(ctx, func(tx *Tx) error {
+		for i := range page.Changes {
+			ch := &page.Changes[i]
+			if err := r.clock.Observe(ch.HLC); err != nil && !errors.Is(err, engine.ErrClockSkew) {
+				return err
+			}
+			res, err := tx.Apply(ch)
+			if err != nil {
+				return fmt.Errorf("apply %s/%s: %w", ch.Table, ch.ID, err)
+			}
+			if res.Future {
+				b, err := engine.EncodeChange(ch)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Exec(`INSERT INTO _hearth_future (change) VALUES (?)`, b); err != nil {
+					return err
+				}
+			}
+			if ch.Delete && i < len(page.Seqs) {
+				if err := tx.SetTombstoneSeq(ch, page.Seqs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		if page.Horizon > 0 {
+			if _, err := tx.CompactTombstones(page.Horizon); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetMeta("cursor", strconv.FormatUint(page.Cursor, 10)); err != nil {
+			return err
+		}
+		if err := tx.SetMeta("clock", strconv.FormatUint(uint64(r.clock.Last()), 10)); err != nil {
+			return err
+		}
+		if err := tx.SetMeta("last_sync", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		return markAcked(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("apply page to cursor %d: %w", page.Cursor, err)
+	}
+	return nil
+}
+
+// State returns the replica's sync bookkeeping.
+func (r *Replica) State(ctx context.Context) (engine.SyncState, error) {
+	var st engine.SyncState
+	rows, err := r.r.QueryContext(ctx, `SELECT key, value FROM _hearth_meta WHERE key IN ('cursor', 'acked', 'last_sync')`)
+	if err != nil {
+		return st, fmt.Errorf("sync state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return st, err
+		}
+		switch k {
+		case "cursor":
+			st.Cursor, err = strconv.ParseUint(v, 10, 64)
+		case "acked":
+			st.Acked, err = strconv.ParseUint(v, 10, 64)
+		case "last_sync":
+			st.LastSync, err = time.Parse(time.RFC3339Nano, v)
+		}
+		if err != nil {
+			return st, fmt.Errorf("sync state %s=%q: %w", k, v, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	err = r.r.QueryRowContext(ctx, `SELECT count(*) FROM _hearth_outbox`).Scan(&st.Pending)
+	return st, err
+}
+
+// Reset drops the replicated state and the cursor but keeps the outbox, whose changes it
+// applies again: what a replica does when the server says it was retired and must re-sync
+// from the start. Local work not yet sent survives; deleted rows are not resurrected.
+func (r *Replica) Reset(ctx context.Context) error {
+	return r.Update(ctx, func(tx *Tx) error {
+		for _, t := range r.schema.Tables() {
+			if _, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %q", t.Name)); err != nil {
+				return fmt.Errorf("reset %s: %w", t.Name, err)
+			}
+		}
+		for _, q := range []string{`DELETE FROM _hearth_tombstones`, `DELETE FROM _hearth_notes`, `DELETE FROM _hearth_future`,
+			`DELETE FROM _hearth_meta WHERE key IN ('cursor', 'acked')`} {
+			if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("reset: %w", err)
+			}
+		}
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT change FROM _hearth_outbox ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		var chs []engine.Change
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return err
+			}
+			ch, err := engine.DecodeChange(b)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			chs = append(chs, ch)
+		}
+		rows.Close()
+		for i := range chs {
+			if _, err := tx.Apply(&chs[i]); err != nil {
+				return fmt.Errorf("reset: re-apply %s/%s: %w", chs[i].Table, chs[i].ID, err)
+			}
+		}
+		return nil
+	})
+}

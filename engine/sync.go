@@ -1,0 +1,379 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/bep/debounce"
+)
+
+// Conn is one transport connection carrying whole binary messages. The desktop uses a
+// gorilla/websocket connection; the browser will use the page's own WebSocket.
+type Conn interface {
+	ReadMessage(ctx context.Context) ([]byte, error)
+	WriteMessage(ctx context.Context, b []byte) error
+	Close() error
+}
+
+// Dialer opens connections to the sync server.
+type Dialer interface {
+	Dial(ctx context.Context) (Conn, error)
+}
+
+// SyncState is a replica's sync bookkeeping.
+type SyncState struct {
+	Cursor   uint64    // last log position applied
+	Acked    uint64    // cursor as of the last moment the outbox was empty
+	Pending  int       // local changes not yet acknowledged by the server
+	LastSync time.Time // last ack or page applied (zero if never)
+}
+
+// SyncStore is the storage the sync loop drives. Implementations apply each call in one
+// transaction: a page with its cursor, an ack with the removal of its batch.
+type SyncStore interface {
+	SiteID() SiteID
+	Schema() *Schema
+	Clock() *Clock
+	// NextBatch returns the oldest unacknowledged batch (again, unchanged, if it was sent
+	// before), or forms a new one of up to max changes; an empty Batch means nothing to send.
+	NextBatch(ctx context.Context, max int) (Push, error)
+	// AckBatch removes an acknowledged batch from the outbox.
+	AckBatch(ctx context.Context, ack *Ack) error
+	// ApplyRemote applies a page and stores its cursor atomically.
+	ApplyRemote(ctx context.Context, page *Changes) error
+	// Reset drops the replicated state and cursor, keeping (and re-applying) the outbox.
+	Reset(ctx context.Context) error
+	// State returns the sync bookkeeping.
+	State(ctx context.Context) (SyncState, error)
+}
+
+// Status is what the sync loop reports to whoever embeds it.
+type Status struct {
+	Online     bool
+	CatchingUp bool // connected and still receiving the backlog
+	Pending    int  // local changes not yet acknowledged
+	Cursor     uint64
+	LastSync   time.Time
+	Err        string // the last error, "" after a successful session
+}
+
+// SyncOptions configure a Syncer. Zero fields take the defaults shown.
+type SyncOptions struct {
+	Token            string        // signed token naming tenant, user, role and scopes
+	Client           string        // program name and version, for the server's logs
+	Debounce         time.Duration // coalesces bursts of local writes into one push (25ms)
+	BatchSize        int           // changes per push (500)
+	PageSize         int           // changes per pulled page (2000)
+	MinBackoff       time.Duration // first reconnect delay (200ms)
+	MaxBackoff       time.Duration // reconnect delay cap (30s)
+	HandshakeTimeout time.Duration // (10s)
+	Logger           *slog.Logger
+	// OnStatus is called after every status change, from the sync goroutine; it must not block.
+	OnStatus func(Status)
+}
+
+// RemoteError is an Error frame from the server.
+type RemoteError struct{ Err Error }
+
+func (e *RemoteError) Error() string { return "sync server: " + e.Err.Error() }
+
+// Fatal reports whether retrying cannot help: the token, tenant or versions are wrong.
+func (e *RemoteError) Fatal() bool {
+	switch e.Err.Code {
+	case CodeUnauthorized, CodeForbidden, CodeUnknownTenant, CodeProtocolVersion, CodeSchemaTooOld, CodeSchemaTooNew:
+		return true
+	}
+	return false
+}
+
+// Syncer runs a replica's sync loop: it connects, pushes the outbox batch by batch, pulls the
+// log since its cursor, then stays live, pushing local writes (debounced) and applying
+// changes the server fans out; on failure it reconnects with backoff and jitter.
+type Syncer struct {
+	store SyncStore
+	dial  Dialer
+	opts  SyncOptions
+	log   *slog.Logger
+	wake  chan struct{}
+	bump  func(func())
+
+	mu     sync.Mutex
+	status Status
+}
+
+// NewSyncer returns a sync loop for store that reaches the server through dial.
+func NewSyncer(store SyncStore, dial Dialer, opts SyncOptions) *Syncer {
+	if opts.Debounce <= 0 {
+		opts.Debounce = 25 * time.Millisecond
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 2000
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 200 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{store: store, dial: dial, opts: opts, log: opts.Logger,
+		wake: make(chan struct{}, 1), bump: debounce.New(opts.Debounce)}
+}
+
+// Notify tells the loop that local writes are waiting; bursts are coalesced.
+func (s *Syncer) Notify() {
+	s.bump(func() {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// Status returns the latest status.
+func (s *Syncer) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Syncer) report(ctx context.Context, edit func(*Status)) {
+	st, err := s.store.State(ctx)
+	s.mu.Lock()
+	if err == nil {
+		s.status.Pending, s.status.Cursor, s.status.LastSync = st.Pending, st.Cursor, st.LastSync
+	}
+	edit(&s.status)
+	cur := s.status
+	s.mu.Unlock()
+	if s.opts.OnStatus != nil {
+		s.opts.OnStatus(cur)
+	}
+}
+
+// Run keeps the replica in sync until ctx ends (returning nil) or the server refuses it for
+// good (returning a *RemoteError): a bad token, an unknown tenant, incompatible versions.
+func (s *Syncer) Run(ctx context.Context) error {
+	attempt := 0
+	for {
+		started := time.Now()
+		err := s.session(ctx, false)
+		if ctx.Err() != nil {
+			s.report(context.WithoutCancel(ctx), func(st *Status) { st.Online, st.CatchingUp = false, false })
+			return nil
+		}
+		var re *RemoteError
+		if errors.As(err, &re) && re.Fatal() {
+			s.report(ctx, func(st *Status) { st.Online, st.CatchingUp, st.Err = false, false, err.Error() })
+			return err
+		}
+		s.report(ctx, func(st *Status) { st.Online, st.CatchingUp, st.Err = false, false, errString(err) })
+		if time.Since(started) > s.opts.MaxBackoff {
+			attempt = 0 // the session was up for a while: start backing off afresh
+		}
+		d := s.backoff(attempt)
+		attempt++
+		s.log.Info("sync disconnected", "err", err, "retry_in", d)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(d):
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// backoff is exponential with jitter: a random delay in [d/2, d], d doubling from MinBackoff
+// up to MaxBackoff, so that many replicas reconnecting after an outage spread out.
+func (s *Syncer) backoff(attempt int) time.Duration {
+	d := s.opts.MinBackoff << min(attempt, 20)
+	if d > s.opts.MaxBackoff || d <= 0 {
+		d = s.opts.MaxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// SyncOnce connects, pushes every pending change, pulls until caught up and disconnects.
+func (s *Syncer) SyncOnce(ctx context.Context) error {
+	err := s.session(ctx, true)
+	s.report(context.WithoutCancel(ctx), func(st *Status) { st.Online, st.CatchingUp, st.Err = false, false, errString(err) })
+	return err
+}
+
+type inbound struct {
+	f   *Frame
+	err error
+}
+
+func (s *Syncer) session(ctx context.Context, once bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hctx, hcancel := context.WithTimeout(ctx, s.opts.HandshakeTimeout)
+	defer hcancel()
+	conn, err := s.dial.Dial(hctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	send := func(f *Frame) error {
+		b, err := EncodeFrame(f)
+		if err != nil {
+			return err
+		}
+		return conn.WriteMessage(ctx, b)
+	}
+	w, err := s.handshake(hctx, conn)
+	if err != nil {
+		return err
+	}
+	if w.Resync {
+		s.log.Warn("server retired this replica: re-syncing from the start", "site", s.store.SiteID())
+		if err := s.store.Reset(ctx); err != nil {
+			return fmt.Errorf("resync: %w", err)
+		}
+	}
+	st, err := s.store.State(ctx)
+	if err != nil {
+		return err
+	}
+	if err := send(&Frame{Type: MsgPull, Pull: &Pull{Cursor: st.Cursor, Limit: s.opts.PageSize}}); err != nil {
+		return fmt.Errorf("pull from %d: %w", st.Cursor, err)
+	}
+	s.report(ctx, func(st *Status) { st.Online, st.CatchingUp, st.Err = true, true, "" })
+
+	in := make(chan inbound)
+	go func() {
+		for {
+			b, err := conn.ReadMessage(ctx)
+			var f *Frame
+			if err == nil {
+				f, err = DecodeFrame(b)
+			}
+			select {
+			case in <- inbound{f, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	inflight := ""
+	var retry <-chan time.Time
+	caughtUp := false
+	for {
+		if inflight == "" && retry == nil {
+			p, err := s.store.NextBatch(ctx, s.opts.BatchSize)
+			if err != nil {
+				return err
+			}
+			if p.Batch != "" {
+				if err := send(&Frame{Type: MsgPush, Push: &p}); err != nil {
+					return fmt.Errorf("push batch %s: %w", p.Batch, err)
+				}
+				inflight = p.Batch
+			}
+		}
+		if once && caughtUp && inflight == "" && retry == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.wake:
+		case <-retry:
+			retry = nil
+		case m := <-in:
+			if m.err != nil {
+				return fmt.Errorf("receive: %w", m.err)
+			}
+			switch f := m.f; f.Type {
+			case MsgAck:
+				if f.Ack.Batch != inflight {
+					return fmt.Errorf("%w: ack for batch %q while %q is in flight", ErrProtocol, f.Ack.Batch, inflight)
+				}
+				if err := s.store.AckBatch(ctx, f.Ack); err != nil {
+					return err
+				}
+				inflight = ""
+				s.report(ctx, func(*Status) {})
+			case MsgChanges:
+				if err := s.store.ApplyRemote(ctx, f.Changes); err != nil {
+					return err
+				}
+				if !f.Changes.More {
+					caughtUp = true
+					st, err := s.store.State(ctx)
+					if err != nil {
+						return err
+					}
+					if err := send(&Frame{Type: MsgProgress, Progress: &Progress{Cursor: st.Cursor, Acked: st.Acked}}); err != nil {
+						return fmt.Errorf("report progress: %w", err)
+					}
+				}
+				s.report(ctx, func(st *Status) { st.CatchingUp = !caughtUp })
+			case MsgError:
+				re := &RemoteError{Err: *f.Error}
+				if f.Error.Batch == "" || !f.Error.Retryable {
+					return re
+				}
+				s.log.Warn("push refused for now; will retry", "batch", f.Error.Batch, "code", f.Error.Code)
+				inflight = ""
+				retry = time.After(s.backoff(2))
+			default:
+				return fmt.Errorf("%w: unexpected frame type %d", ErrProtocol, f.Type)
+			}
+		}
+	}
+}
+
+func (s *Syncer) handshake(ctx context.Context, conn Conn) (*Welcome, error) {
+	b, err := EncodeFrame(&Frame{Type: MsgHello, Hello: &Hello{
+		Protocol: ProtocolVersion, Schema: s.store.Schema().Version(), Site: s.store.SiteID(),
+		Token: s.opts.Token, Client: s.opts.Client,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.WriteMessage(ctx, b); err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	b, err = conn.ReadMessage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	f, err := DecodeFrame(b)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	switch f.Type {
+	case MsgWelcome:
+	case MsgError:
+		return nil, &RemoteError{Err: *f.Error}
+	default:
+		return nil, fmt.Errorf("handshake: %w: got frame type %d", ErrProtocol, f.Type)
+	}
+	_ = s.store.Clock().Observe(f.Welcome.Time) // a skewed server clock is not the replica's to fix
+	return f.Welcome, nil
+}

@@ -1,0 +1,202 @@
+// Package syncserver is Hearth's central sync server: every clinic's replicas meet here. Each
+// tenant has its own SQLite file with the merged state and a change log; connections are
+// authenticated with signed tokens and read only the scopes their token grants.
+package syncserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"hearth/engine"
+	"hearth/syncserver/token"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configure a Server. Zero fields take the defaults shown.
+type Options struct {
+	DataDir  string         // holds directory.db and tenants/<id>.db (required)
+	Schema   *engine.Schema // the replicated schema (required)
+	Signer   *token.Signer  // verifies connection tokens (required)
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// MinSchema is the oldest client schema version accepted (default: one before Schema's).
+	MinSchema    int
+	MaxMessage   int64         // largest frame accepted, bytes (16 MiB)
+	MaxBatch     int           // most changes in one push (10,000)
+	PageSize     int           // most changes in one page (2,000)
+	MaxDrift     time.Duration // how far in the future a change's clock may be (5m)
+	PingInterval time.Duration // keepalive; a silent peer is dropped after twice this (10s)
+	Retention    time.Duration // replicas unseen this long are retired (30 days)
+	CompactEvery time.Duration // how often tenants are compacted (1h; negative: never)
+}
+
+// Server serves the sync protocol and operational endpoints over HTTP.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	dir     *Directory
+	clock   *engine.Clock
+	metrics *metrics
+	up      websocket.Upgrader
+
+	mu      sync.Mutex
+	tenants map[string]*Tenant
+	closed  bool
+	wg      sync.WaitGroup
+	stop    chan struct{}
+}
+
+// New opens the server's data directory.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.DataDir == "" || opts.Schema == nil || opts.Signer == nil {
+		return nil, errors.New("syncserver: DataDir, Schema and Signer are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MinSchema <= 0 {
+		opts.MinSchema = max(1, opts.Schema.Version()-1)
+	}
+	if opts.MaxMessage <= 0 {
+		opts.MaxMessage = 16 << 20
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 10000
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 2000
+	}
+	if opts.MaxDrift <= 0 {
+		opts.MaxDrift = engine.DefaultMaxDrift
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 10 * time.Second
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.CompactEvery == 0 {
+		opts.CompactEvery = time.Hour
+	}
+	if err := os.MkdirAll(filepath.Join(opts.DataDir, "tenants"), 0o700); err != nil {
+		return nil, fmt.Errorf("syncserver: data directory: %w", err)
+	}
+	dir, err := OpenDirectory(ctx, DirectoryPath(opts.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts: opts, log: opts.Logger, dir: dir, metrics: newMetrics(),
+		clock:   engine.NewClock(opts.Now, opts.MaxDrift),
+		tenants: map[string]*Tenant{}, stop: make(chan struct{}),
+		up: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
+			// Connections authenticate with a token in the first frame, not with cookies, so a
+			// cross-origin page gains nothing from connecting.
+			CheckOrigin: func(*http.Request) bool { return true }},
+	}
+	if opts.CompactEvery > 0 {
+		s.wg.Add(1)
+		go s.compactLoop()
+	}
+	return s, nil
+}
+
+// DirectoryPath is where the tenant directory lives under a data directory.
+func DirectoryPath(dataDir string) string { return filepath.Join(dataDir, "directory.db") }
+
+// Directory returns the tenant directory.
+func (s *Server) Directory() *Directory { return s.dir }
+
+// Handler serves /v1/tenants/{tenant}/sync (WebSocket), /healthz and /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/tenants/{tenant}/sync", s.serveSync)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Tenant returns the open store of a tenant listed in the directory, opening it on first use.
+func (s *Server) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("server is shutting down")
+	}
+	if t, ok := s.tenants[id]; ok {
+		return t, nil
+	}
+	if _, err := s.dir.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	t, err := OpenTenant(ctx, id, TenantPath(s.opts.DataDir, id), s.opts.Schema, s.opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	s.tenants[id] = t
+	return t, nil
+}
+
+// TenantPath is where a tenant's store lives under a data directory.
+func TenantPath(dataDir, id string) string { return filepath.Join(dataDir, "tenants", id+".db") }
+
+func (s *Server) compactLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.CompactEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			open := make([]*Tenant, 0, len(s.tenants))
+			for _, t := range s.tenants {
+				open = append(open, t)
+			}
+			s.mu.Unlock()
+			for _, t := range open {
+				res, err := t.Compact(context.Background(), s.opts.Retention)
+				if err != nil {
+					s.log.Error("compaction failed", "tenant", t.ID, "err", err)
+					continue
+				}
+				s.log.Info("compacted", "tenant", t.ID, "retired", res.Retired, "horizon", res.Horizon, "tombstones", res.Tombstones)
+			}
+		}
+	}
+}
+
+// Close stops background work and closes every store. Close the HTTP server first.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	s.mu.Unlock()
+	s.wg.Wait()
+	var errs []error
+	for _, t := range s.tenants {
+		errs = append(errs, t.Close())
+	}
+	errs = append(errs, s.dir.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,288 @@
+package syncserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"hearth/engine"
+	"hearth/engine/wstransport"
+	"hearth/syncserver/token"
+)
+
+// session is one replica's connection: handshake, then pushes, pulls and live fan-out.
+type session struct {
+	s      *Server
+	conn   engine.Conn
+	log    *slog.Logger
+	tenant *Tenant
+	claims token.Claims
+	site   engine.SiteID
+	scopes []string // what this session reads
+	cursor uint64
+	limit  int
+}
+
+func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
+	tenantID := r.PathValue("tenant")
+	ws, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered the request
+	}
+	conn := wstransport.New(ws, s.opts.MaxMessage, s.opts.PingInterval)
+	defer conn.Close()
+	s.metrics.sessions.Inc()
+	defer s.metrics.sessions.Dec()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	ss := &session{s: s, conn: conn, log: s.log.With("tenant", tenantID, "remote", r.RemoteAddr)}
+	err = ss.run(ctx, tenantID)
+	var fe *engine.Error
+	if errors.As(err, &fe) {
+		s.metrics.errors.WithLabelValues(fe.Code).Inc()
+		ss.send(ctx, &engine.Frame{Type: engine.MsgError, Error: fe})
+	}
+	if err != nil && ctx.Err() == nil {
+		ss.log.Info("session ended", "site", ss.site, "err", err)
+	}
+}
+
+func (ss *session) send(ctx context.Context, f *engine.Frame) error {
+	b, err := engine.EncodeFrame(f)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*ss.s.opts.PingInterval)
+	defer cancel()
+	return ss.conn.WriteMessage(wctx, b)
+}
+
+func refuse(code, format string, args ...any) *engine.Error {
+	return &engine.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (ss *session) handshake(ctx context.Context, tenantID string) error {
+	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := ss.conn.ReadMessage(hctx)
+	if err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	f, err := engine.DecodeFrame(b)
+	if err != nil || f.Type != engine.MsgHello {
+		return refuse(engine.CodeBadRequest, "the first frame must be a hello")
+	}
+	h := f.Hello
+	schema := ss.s.opts.Schema
+	switch {
+	case h.Protocol != engine.ProtocolVersion:
+		return refuse(engine.CodeProtocolVersion, "client speaks protocol %d, this server %d: upgrade the older side", h.Protocol, engine.ProtocolVersion)
+	case h.Site == 0:
+		return refuse(engine.CodeBadRequest, "hello without a site id")
+	}
+	claims, err := ss.s.opts.Signer.Verify(h.Token)
+	if err != nil {
+		return refuse(engine.CodeUnauthorized, "token refused (%v): sign in again", err)
+	}
+	if claims.Tenant != tenantID {
+		return refuse(engine.CodeForbidden, "this token is not valid for clinic %q", tenantID)
+	}
+	switch {
+	case h.Schema > schema.Version():
+		return refuse(engine.CodeSchemaTooNew, "client schema %d is newer than this server's %d: upgrade the server", h.Schema, schema.Version())
+	case h.Schema < ss.s.opts.MinSchema:
+		return refuse(engine.CodeSchemaTooOld, "client schema %d is older than the oldest this server accepts (%d): upgrade the app", h.Schema, ss.s.opts.MinSchema)
+	}
+	t, err := ss.s.Tenant(ctx, tenantID)
+	if errors.Is(err, ErrUnknownTenant) {
+		return refuse(engine.CodeUnknownTenant, "no clinic %q on this server", tenantID)
+	}
+	if err != nil {
+		return fmt.Errorf("open tenant: %w", err)
+	}
+	retired, err := t.Seen(ctx, h.Site, claims.User)
+	if err != nil {
+		return err
+	}
+	ss.tenant, ss.claims, ss.site, ss.scopes = t, claims, h.Site, claims.Scopes
+	ss.log = ss.log.With("site", h.Site, "user", claims.User, "role", claims.Role)
+	return ss.send(ctx, &engine.Frame{Type: engine.MsgWelcome, Welcome: &engine.Welcome{
+		Protocol: engine.ProtocolVersion, Schema: schema.Version(), MinSchema: ss.s.opts.MinSchema,
+		Tenant: tenantID, User: claims.User, Role: claims.Role, Scopes: claims.Scopes,
+		Time: ss.s.clock.Now(), Resync: retired,
+	}})
+}
+
+type inbound struct {
+	f   *engine.Frame
+	err error
+}
+
+func (ss *session) run(ctx context.Context, tenantID string) error {
+	if err := ss.handshake(ctx, tenantID); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan inbound)
+	go func() {
+		for {
+			b, err := ss.conn.ReadMessage(ctx)
+			var f *engine.Frame
+			if err == nil {
+				if f, err = engine.DecodeFrame(b); err != nil {
+					err = refuse(engine.CodeBadRequest, "%v", err)
+				}
+			}
+			select {
+			case in <- inbound{f, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var wake <-chan struct{} // nil until the replica pulls: then it is live
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+			wake = ss.tenant.hub.changed()
+			if err := ss.sendPages(ctx, false); err != nil {
+				return err
+			}
+		case m := <-in:
+			if m.err != nil {
+				return m.err
+			}
+			switch f := m.f; f.Type {
+			case engine.MsgPush:
+				if err := ss.push(ctx, f.Push); err != nil {
+					return err
+				}
+			case engine.MsgPull:
+				if err := ss.startPull(f.Pull); err != nil {
+					return err
+				}
+				wake = ss.tenant.hub.changed()
+				if err := ss.sendPages(ctx, true); err != nil {
+					return err
+				}
+			case engine.MsgProgress:
+				if err := ss.tenant.Progress(ctx, ss.site, f.Progress); err != nil {
+					return err
+				}
+			default:
+				return refuse(engine.CodeBadRequest, "unexpected frame type %d", f.Type)
+			}
+		}
+	}
+}
+
+func (ss *session) startPull(p *engine.Pull) error {
+	if len(p.Scopes) > 0 {
+		for _, sc := range p.Scopes {
+			if !ss.claims.Grants(sc) {
+				return refuse(engine.CodeForbidden, "scope %q is not granted to this token", sc)
+			}
+		}
+		ss.scopes = p.Scopes
+	}
+	ss.cursor = p.Cursor
+	ss.limit = ss.s.opts.PageSize
+	if p.Limit > 0 && p.Limit < ss.limit {
+		ss.limit = p.Limit
+	}
+	return nil
+}
+
+// sendPages sends the log after the session's cursor, page by page. The first pull always
+// answers, even with an empty page, so the replica learns it is caught up.
+func (ss *session) sendPages(ctx context.Context, first bool) error {
+	for {
+		req := PullRequest{Cursor: ss.cursor, Limit: ss.limit, Scopes: ss.scopes}
+		if ss.cursor > 0 {
+			req.ExcludeSite = ss.site // it has its own changes; after a reset (cursor 0) it needs them
+		}
+		page, err := ss.tenant.Pull(ctx, req)
+		if err != nil {
+			return err
+		}
+		if len(page.Changes) > 0 || first {
+			if err := ss.send(ctx, &engine.Frame{Type: engine.MsgChanges, Changes: page}); err != nil {
+				return fmt.Errorf("send page to %d: %w", page.Cursor, err)
+			}
+			ss.s.metrics.pulled.Add(float64(len(page.Changes)))
+		}
+		ss.cursor, first = page.Cursor, false
+		if !page.More {
+			return nil
+		}
+	}
+}
+
+// push authorizes, validates and applies one batch, and answers with an ack or an error that
+// names the batch. Refusals of the batch's content end the session.
+func (ss *session) push(ctx context.Context, p *engine.Push) error {
+	fail := func(code string, retry bool, format string, args ...any) error {
+		e := refuse(code, format, args...)
+		e.Batch, e.Retryable = p.Batch, retry
+		return e
+	}
+	if p.Batch == "" || len(p.Batch) > 128 {
+		return fail(engine.CodeBadRequest, false, "a push needs a batch key of 1-128 bytes")
+	}
+	if len(p.Changes) > ss.s.opts.MaxBatch {
+		return fail(engine.CodeTooLarge, false, "batch of %d changes; the limit is %d", len(p.Changes), ss.s.opts.MaxBatch)
+	}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if !ss.claims.Grants(ch.Scope) {
+			return fail(engine.CodeForbidden, false, "change %d writes scope %q, which this token does not grant", i, ch.Scope)
+		}
+		if ch.Site != ss.site {
+			return fail(engine.CodeBadRequest, false, "change %d claims site %s; this connection is %s", i, ch.Site, ss.site)
+		}
+		if err := ss.s.clock.Check(ch.HLC); err != nil {
+			return fail(engine.CodeClockSkew, false, "change %d: %v: check the device's clock", i, err)
+		}
+	}
+	start := time.Now()
+	ack, err := ss.tenant.Push(ctx, ss.site, p)
+	switch {
+	case errors.Is(err, engine.ErrScope):
+		return fail(engine.CodeForbidden, false, "%v", err)
+	case errors.Is(err, engine.ErrBadValue), errors.Is(err, engine.ErrBadID), errors.Is(err, engine.ErrProtocol),
+		errors.Is(err, engine.ErrAppendOnly), errors.Is(err, engine.ErrUnknownTable):
+		return fail(engine.CodeBadRequest, false, "%v", err)
+	case err != nil:
+		ss.log.Error("push failed", "batch", p.Batch, "err", err)
+		if sendErr := ss.send(ctx, &engine.Frame{Type: engine.MsgError, Error: &engine.Error{
+			Code: engine.CodeUnavailable, Message: "the server could not store this batch; it will be retried", Retryable: true, Batch: p.Batch}}); sendErr != nil {
+			return sendErr
+		}
+		ss.s.metrics.errors.WithLabelValues(engine.CodeUnavailable).Inc()
+		return nil
+	}
+	for _, ch := range p.Changes {
+		ss.s.clock.Observe(ch.HLC) //nolint:errcheck // checked above
+	}
+	ss.s.metrics.pushSeconds.Observe(time.Since(start).Seconds())
+	ss.s.metrics.pushes.Inc()
+	ss.s.metrics.ingested.Add(float64(len(p.Changes)))
+	return ss.send(ctx, &engine.Frame{Type: engine.MsgAck, Ack: ack})
+}

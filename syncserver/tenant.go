@@ -1,0 +1,366 @@
+package syncserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hearth/engine"
+	"hearth/engine/sqlitestore"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+const tenantDDL = `
+CREATE TABLE IF NOT EXISTS _server_log (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, site INTEGER NOT NULL,
+	tbl TEXT NOT NULL, rid TEXT NOT NULL, change BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS _server_log_scope ON _server_log(scope, seq);
+CREATE TABLE IF NOT EXISTS _server_batches (key TEXT PRIMARY KEY, seqs BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _server_replicas (
+	site INTEGER PRIMARY KEY, user TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+	cursor INTEGER NOT NULL DEFAULT 0, acked INTEGER NOT NULL DEFAULT 0, retired INTEGER NOT NULL DEFAULT 0);
+`
+
+// Tenant is one clinic's server-side store: the merged state of its replicated tables (the same
+// merge every replica runs), the change log with its monotonic sequence, the idempotency record
+// of pushed batches, and what each replica has acknowledged. It lives in its own SQLite file;
+// nothing reads across two tenants' files.
+type Tenant struct {
+	ID  string
+	db  *sqlitestore.DB
+	hub *hub
+	now func() time.Time
+}
+
+// OpenTenant opens or creates a tenant's store at path.
+func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now func() time.Time) (*Tenant, error) {
+	db, err := sqlitestore.Open(ctx, path, schema, sqlitestore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open tenant %s: %w", id, err)
+	}
+	err = db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		_, err := tx.Tx.ExecContext(ctx, tenantDDL)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open tenant %s: %w", id, err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Tenant{ID: id, db: db, hub: newHub(), now: now}, nil
+}
+
+// Close closes the tenant's store.
+func (t *Tenant) Close() error { return t.db.Close() }
+
+// DB returns the tenant's store, for reads and hashing.
+func (t *Tenant) DB() *sqlitestore.DB { return t.db }
+
+// Push applies a batch pushed by site exactly once: a batch key seen before returns the
+// original ack and changes nothing. Every change that changed the tenant's state is appended
+// to the log; the ack holds each change's sequence number (0 for those that changed nothing).
+// Live sessions are woken only after the commit.
+func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (*engine.Ack, error) {
+	key := site.String() + "/" + p.Batch
+	ack := &engine.Ack{Batch: p.Batch, Seqs: make([]uint64, len(p.Changes))}
+	logged := false
+	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		var prev []byte
+		err := tx.QueryRow(`SELECT seqs FROM _server_batches WHERE key = ?`, key).Scan(&prev)
+		if err == nil {
+			return msgpack.Unmarshal(prev, &ack.Seqs)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		floor, err := compactFloor(tx)
+		if err != nil {
+			return err
+		}
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			if floor > 0 && ch.HLC <= floor && !ch.Create {
+				// An update this old can only target a row whose deletion was compacted: applying
+				// it would resurrect part of a deleted row.
+				if gone, err := rowGone(tx, ch); err != nil || gone {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			res, err := tx.Apply(ch)
+			if err != nil {
+				return fmt.Errorf("change %d (%s/%s): %w", i, ch.Table, ch.ID, err)
+			}
+			if res.Future {
+				return fmt.Errorf("change %d (%s/%s): %w or column", i, ch.Table, ch.ID, engine.ErrUnknownTable)
+			}
+			if !res.Changed {
+				continue
+			}
+			b, err := engine.EncodeChange(ch)
+			if err != nil {
+				return err
+			}
+			r, err := tx.Exec(`INSERT INTO _server_log (scope, site, tbl, rid, change) VALUES (?, ?, ?, ?, ?)`,
+				ch.Scope, int64(ch.Site), ch.Table, ch.ID, b)
+			if err != nil {
+				return fmt.Errorf("append to log: %w", err)
+			}
+			seq, err := r.LastInsertId()
+			if err != nil {
+				return err
+			}
+			ack.Seqs[i] = uint64(seq)
+			logged = true
+			if ch.Delete {
+				if err := tx.SetTombstoneSeq(ch, uint64(seq)); err != nil {
+					return err
+				}
+			}
+		}
+		seqs, err := msgpack.Marshal(ack.Seqs)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO _server_batches (key, seqs, at) VALUES (?, ?, ?)`, key, seqs, t.now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("push batch %s to tenant %s: %w", p.Batch, t.ID, err)
+	}
+	if logged {
+		t.hub.notify()
+	}
+	return ack, nil
+}
+
+func compactFloor(tx *sqlitestore.Tx) (engine.HLC, error) {
+	v, err := tx.Meta("compact_floor")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	return engine.HLC(n), err
+}
+
+// rowGone reports whether the server holds nothing of the change's row: no row, no tombstone.
+func rowGone(tx *sqlitestore.Tx, ch *engine.Change) (bool, error) {
+	var n int
+	err := tx.QueryRow(fmt.Sprintf(`SELECT (SELECT count(*) FROM %q WHERE id = ?) + (SELECT count(*) FROM _hearth_tombstones WHERE tbl = ? AND id = ?)`, ch.Table),
+		ch.ID, ch.Table, ch.ID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check %s/%s: %w", ch.Table, ch.ID, err)
+	}
+	return n == 0, nil
+}
+
+// PullRequest selects a page of the log.
+type PullRequest struct {
+	Cursor      uint64
+	Limit       int
+	Scopes      []string      // scopes to return; containing engine.AllScopes means all
+	ExcludeSite engine.SiteID // leave out this site's own changes (it has them)
+}
+
+// Pull returns up to Limit changes after Cursor in the requested scopes. The page's cursor is
+// the last change returned, or the head of the log when the page ends it, so that a replica
+// whose scopes see little of the log still moves its cursor forward.
+func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, error) {
+	tx, err := t.db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
+	}
+	defer tx.Rollback()
+	var head sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
+		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
+	}
+	page := &engine.Changes{Cursor: req.Cursor}
+	if horizon, err := metaOn(ctx, tx, "compacted_through"); err == nil {
+		page.Horizon = horizon
+	} else {
+		return nil, err
+	}
+	if !head.Valid || uint64(head.Int64) <= req.Cursor {
+		return page, nil
+	}
+	q := `SELECT seq, change FROM _server_log WHERE seq > ?`
+	args := []any{int64(req.Cursor)}
+	if req.ExcludeSite != 0 {
+		q += ` AND site != ?`
+		args = append(args, int64(req.ExcludeSite))
+	}
+	all := false
+	for _, s := range req.Scopes {
+		all = all || s == engine.AllScopes
+	}
+	if !all {
+		q += ` AND scope IN (` + strings.TrimSuffix(strings.Repeat("?,", len(req.Scopes)), ",") + `)`
+		if len(req.Scopes) == 0 {
+			q = strings.Replace(q, "scope IN ()", "0", 1)
+		}
+		for _, s := range req.Scopes {
+			args = append(args, s)
+		}
+	}
+	q += ` ORDER BY seq LIMIT ?`
+	args = append(args, req.Limit)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var b []byte
+		if err := rows.Scan(&seq, &b); err != nil {
+			return nil, err
+		}
+		ch, err := engine.DecodeChange(b)
+		if err != nil {
+			return nil, fmt.Errorf("pull tenant %s seq %d: %w", t.ID, seq, err)
+		}
+		page.Changes = append(page.Changes, ch)
+		page.Seqs = append(page.Seqs, uint64(seq))
+		page.Cursor = uint64(seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Changes) == req.Limit {
+		page.More = page.Cursor < uint64(head.Int64)
+	} else {
+		page.Cursor = uint64(head.Int64)
+	}
+	return page, nil
+}
+
+func metaOn(ctx context.Context, tx *sql.Tx, key string) (uint64, error) {
+	var v string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM _hearth_meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+// Seen records that site connected as user and reports whether it had been retired, in which
+// case it is taken back with its cursor reset: it must re-sync from the start.
+func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (retired bool, err error) {
+	now := t.now().UnixMilli()
+	err = t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		var r int
+		err := tx.QueryRow(`SELECT retired FROM _server_replicas WHERE site = ?`, int64(site)).Scan(&r)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.Exec(`INSERT INTO _server_replicas (site, user, first_seen, last_seen) VALUES (?, ?, ?, ?)`, int64(site), user, now, now)
+			return err
+		case err != nil:
+			return err
+		}
+		retired = r != 0
+		_, err = tx.Exec(`UPDATE _server_replicas SET user = ?, last_seen = ?, retired = 0,
+			cursor = CASE WHEN retired THEN 0 ELSE cursor END, acked = CASE WHEN retired THEN 0 ELSE acked END WHERE site = ?`,
+			user, now, int64(site))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("record replica %s of tenant %s: %w", site, t.ID, err)
+	}
+	return retired, nil
+}
+
+// Progress records what a replica has applied and acknowledged.
+func (t *Tenant) Progress(ctx context.Context, site engine.SiteID, p *engine.Progress) error {
+	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		_, err := tx.Exec(`UPDATE _server_replicas SET cursor = ?, acked = max(acked, ?), last_seen = ? WHERE site = ?`,
+			int64(p.Cursor), int64(p.Acked), t.now().UnixMilli(), int64(site))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record progress of %s in tenant %s: %w", site, t.ID, err)
+	}
+	return nil
+}
+
+// CompactResult reports what a compaction did.
+type CompactResult struct {
+	Retired    int64  // replicas unseen past the retention horizon, now retired
+	Horizon    uint64 // log position every active replica has acknowledged
+	Tombstones int64  // tombstones dropped, with the log history of their rows
+}
+
+// Compact retires replicas unseen for longer than retention (a patient's browser may never
+// come back), then drops the tombstones every remaining replica has acknowledged, along with
+// the log entries of those deleted rows. A retired replica that returns re-syncs from the
+// start. Updates older than the newest compacted tombstone are refused from then on for rows
+// the server no longer knows, so that a returning replica cannot resurrect a deleted row.
+func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactResult, error) {
+	var res CompactResult
+	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		r, err := tx.Exec(`UPDATE _server_replicas SET retired = 1 WHERE retired = 0 AND last_seen < ?`, t.now().Add(-retention).UnixMilli())
+		if err != nil {
+			return err
+		}
+		if res.Retired, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		var horizon, head sql.NullInt64
+		if err := tx.QueryRow(`SELECT min(acked) FROM _server_replicas WHERE retired = 0`).Scan(&horizon); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(`SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
+			return err
+		}
+		if !horizon.Valid {
+			horizon = head // no active replica: everything is acknowledged by all who remain
+		}
+		if !horizon.Valid || horizon.Int64 == 0 {
+			return nil
+		}
+		res.Horizon = uint64(horizon.Int64)
+		var floor sql.NullInt64
+		if err := tx.QueryRow(`SELECT max(hlc) FROM _hearth_tombstones WHERE seq > 0 AND seq <= ?`, horizon.Int64).Scan(&floor); err != nil {
+			return err
+		}
+		// A row's history up to its delete goes; writes after the delete (which revived some
+		// columns) stay.
+		if _, err := tx.Exec(`DELETE FROM _server_log WHERE seq <= ? AND EXISTS (SELECT 1 FROM _hearth_tombstones t
+			WHERE t.tbl = _server_log.tbl AND t.id = _server_log.rid AND t.seq > 0 AND t.seq <= ? AND _server_log.seq <= t.seq)`,
+			horizon.Int64, horizon.Int64); err != nil {
+			return fmt.Errorf("compact log: %w", err)
+		}
+		// Notes of deleted rows are already gone (merge prunes them); drop the tombstones.
+		if res.Tombstones, err = tx.CompactTombstones(res.Horizon); err != nil {
+			return err
+		}
+		if floor.Valid {
+			old, err := compactFloor(tx)
+			if err != nil {
+				return err
+			}
+			if engine.HLC(floor.Int64) > old {
+				if err := tx.SetMeta("compact_floor", strconv.FormatInt(floor.Int64, 10)); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.SetMeta("compacted_through", strconv.FormatUint(res.Horizon, 10))
+	})
+	if err != nil {
+		return res, fmt.Errorf("compact tenant %s: %w", t.ID, err)
+	}
+	return res, nil
+}
