@@ -55,6 +55,9 @@ type Row struct {
 	Values   []any
 	Versions []Version
 	Tomb     Version
+	// Scope is the scope recorded with the row's tombstone: a deleted row keeps it so that a
+	// newer write that revives the row can restore its scope column.
+	Scope string
 }
 
 // Live reports whether any column outlives the row's tombstone.

@@ -116,5 +116,8 @@ func localScope(t *Table, ch *Change, row *Row, found bool) (string, error) {
 	if i := t.Col(t.ScopeColumn); found && row.Values[i] != nil {
 		return t.ScopeOf(row.Values[i])
 	}
+	if row.Scope != "" {
+		return row.Scope, nil
+	}
 	return "", fmt.Errorf("%w: a new row needs %s.%s", ErrBadValue, t.Name, t.ScopeColumn)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // NoteVersion is one known version of a row's Note column. A version another edit replaced is
@@ -70,6 +71,7 @@ func Apply(tx MergeTx, s *Schema, ch *Change) (Result, error) {
 			return res, nil
 		}
 		row.Tomb = v
+		row.Scope = ch.Scope
 		for i := range row.Versions {
 			if !v.Less(row.Versions[i]) {
 				row.Values[i], row.Versions[i] = nil, Version{}
@@ -123,6 +125,7 @@ func Apply(tx MergeTx, s *Schema, ch *Change) (Result, error) {
 		}
 	}
 	if res.Changed {
+		restoreScope(t, &row, ch.Scope)
 		if err := tx.SaveRow(t, ch.ID, &row); err != nil {
 			return Result{}, fmt.Errorf("save %s/%s: %w", ch.Table, ch.ID, err)
 		}
@@ -195,6 +198,22 @@ func Conflicts(notes []NoteVersion, current Version) []NoteVersion {
 	return out
 }
 
+// restoreScope gives a row that a write revived after a delete its scope column back. The
+// scope column is the row's identity (rows never move between scopes), so it must not die with
+// the delete; it gets the tombstone's version, so replicas that saw the delete and the revival
+// in either order store the same value and version.
+func restoreScope(t *Table, row *Row, fallback string) {
+	i := t.Col(t.ScopeColumn)
+	if i < 0 || row.Tomb.IsZero() || row.Tomb.Less(row.Versions[i]) || !row.Live() {
+		return
+	}
+	scope := row.Scope
+	if scope == "" {
+		scope = fallback
+	}
+	row.Values[i], row.Versions[i] = strings.TrimPrefix(scope, t.ScopeKind+":"), row.Tomb
+}
+
 // checkScope verifies that a change's declared scope is the scope of the row it touches and
 // that a write does not move a row from one scope to another.
 func checkScope(t *Table, ch *Change, row *Row, found bool) error {
@@ -208,6 +227,8 @@ func checkScope(t *Table, ch *Change, row *Row, found bool) error {
 		i := t.Col(t.ScopeColumn)
 		if found && row.Values[i] != nil {
 			want, _ = t.ScopeOf(row.Values[i])
+		} else if row.Scope != "" {
+			want = row.Scope
 		}
 		if k := slices.Index(ch.Cols, t.ScopeColumn); k >= 0 && !ch.Delete {
 			s, err := t.ScopeOf(ch.Vals[k])

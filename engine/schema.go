@@ -166,6 +166,9 @@ func (s *Schema) apply(st Step) error {
 		}
 		cols := t.Columns
 		t.Columns = nil
+		// Start from an empty index: a declared Table's zero note field (0) would otherwise read
+		// as "column 0 is already the note" and refuse a note declared as the first column.
+		t.reindex()
 		for _, c := range cols {
 			if err := addColumn(&t, c); err != nil {
 				return err

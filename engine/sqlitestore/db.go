@@ -138,18 +138,27 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // later transactions reuse the prepared statement instead of preparing it each time. (Preparing
 // on the pool while a transaction holds the connection would wait forever.)
 func (db *DB) promote(queries []string) {
-	if len(queries) == 0 {
-		return
-	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
 	for _, q := range queries {
-		if _, ok := db.stmts[q]; ok || db.stmts == nil {
+		db.mu.Lock()
+		_, done := db.stmts[q]
+		closed := db.stmts == nil
+		db.mu.Unlock()
+		if done || closed {
 			continue
 		}
-		if ps, err := db.w.Prepare(q); err == nil {
+		// Not under db.mu: Prepare waits for the writer connection, and a transaction that holds
+		// it may need db.mu in Stmt.
+		ps, err := db.w.Prepare(q)
+		if err != nil {
+			continue // the query works unprepared-per-transaction; nothing is lost
+		}
+		db.mu.Lock()
+		if _, dup := db.stmts[q]; dup || db.stmts == nil {
+			ps.Close()
+		} else {
 			db.stmts[q] = ps
 		}
+		db.mu.Unlock()
 	}
 }
 

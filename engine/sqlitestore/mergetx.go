@@ -69,7 +69,7 @@ func (m mergeTx) LoadRow(t *engine.Table, id string) (engine.Row, bool, error) {
 		return r, false, err
 	}
 	var hlc, site int64
-	err = m.tx.QueryRow(`SELECT hlc, site FROM _hearth_tombstones WHERE tbl = ? AND id = ?`, t.Name, id).Scan(&hlc, &site)
+	err = m.tx.QueryRow(`SELECT hlc, site, scope FROM _hearth_tombstones WHERE tbl = ? AND id = ?`, t.Name, id).Scan(&hlc, &site, &r.Scope)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
@@ -90,13 +90,16 @@ func (m mergeTx) SaveRow(t *engine.Table, id string, r *engine.Row) error {
 	} else if _, err := m.tx.Exec(s.del, id); err != nil {
 		return err
 	}
-	if r.Tomb.IsZero() {
+	// A live row's tombstone was written when the delete was applied (Scope is only set then,
+	// or when the row was loaded as a tombstone); writing it again would bring back a
+	// tombstone that compaction removed.
+	if r.Tomb.IsZero() || r.Scope == "" {
 		return nil
 	}
-	_, err := m.tx.Exec(`INSERT INTO _hearth_tombstones (tbl, id, hlc, site) VALUES (?, ?, ?, ?)
-		ON CONFLICT(tbl, id) DO UPDATE SET hlc = excluded.hlc, site = excluded.site, seq = 0
+	_, err := m.tx.Exec(`INSERT INTO _hearth_tombstones (tbl, id, hlc, site, scope) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(tbl, id) DO UPDATE SET hlc = excluded.hlc, site = excluded.site, scope = excluded.scope, seq = 0
 		WHERE hlc != excluded.hlc OR site != excluded.site`,
-		t.Name, id, int64(r.Tomb.HLC), int64(r.Tomb.Site))
+		t.Name, id, int64(r.Tomb.HLC), int64(r.Tomb.Site), r.Scope)
 	return err
 }
 

@@ -1,0 +1,149 @@
+//go:build !js
+
+package sqlitestore_test
+
+// Local write benchmarks: a Replica.Write of clinic `patients` rows (merge, column versions,
+// outbox, clock) against the same insert into plain SQLite with the same pragmas, one writer
+// connection and a prepared statement. Run them together so that the ratio is taken on one
+// machine state:
+//
+//	go test ./engine/sqlitestore -run '^$' -bench 'LocalWrite|PlainInsert' -count 6
+//
+// docs/benchmarks.md records the figures and how they compare with the goal (< 1.5x).
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hearth/engine"
+	"hearth/engine/clinic"
+	"hearth/engine/sqlitestore"
+)
+
+// benchRowsPerTx are the transaction sizes measured: one row per transaction, as an app saves
+// a form, and 100 rows per transaction, as an import does.
+var benchRowsPerTx = []int{1, 100}
+
+// benchPatient returns the column values of a realistic patients row.
+func benchPatient(i int) map[string]any {
+	return map[string]any{
+		"given_name":  fmt.Sprintf("Given%d", i),
+		"family_name": fmt.Sprintf("Family%d", i),
+		"birth_date":  fmt.Sprintf("19%02d-%02d-%02d", 40+i%60, 1+i%12, 1+i%28),
+		"phone":       fmt.Sprintf("+1-555-%07d", i%10000000),
+		"email":       fmt.Sprintf("patient%d@example.org", i),
+		"region":      []string{"CA", "NY", "TX", "WA"}[i%4],
+		"created_at":  int64(1795000000000 + i),
+	}
+}
+
+// benchIDs returns n fresh UUIDv7 row ids, generated outside the timed region.
+func benchIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = engine.NewID()
+	}
+	return ids
+}
+
+func reportRows(b *testing.B, rows int) {
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
+}
+
+// BenchmarkLocalWrite measures Replica.Write of new patients rows: one transaction per call,
+// rows mutations per call.
+func BenchmarkLocalWrite(b *testing.B) {
+	for _, n := range benchRowsPerTx {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			rep, err := sqlitestore.OpenReplica(ctx, filepath.Join(b.TempDir(), "replica.db"), clinic.Schema, sqlitestore.ReplicaOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rep.Close()
+			ids := benchIDs(b.N * n)
+			muts := make([]engine.Mutation, b.N*n)
+			for i := range muts {
+				muts[i] = engine.Mutation{Table: "patients", ID: ids[i], Values: benchPatient(i)}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := rep.Write(ctx, muts[i*n:(i+1)*n]...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportRows(b, b.N*n)
+		})
+	}
+}
+
+// plainDSN opens a file with the pragmas sqlitestore.Open uses.
+func plainDSN(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint((5 * time.Second).Milliseconds()))
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// BenchmarkPlainInsert is the ceiling for BenchmarkLocalWrite: the same columns inserted into
+// plain SQLite (WAL, synchronous=NORMAL, one writer connection, prepared statement), without
+// change capture.
+func BenchmarkPlainInsert(b *testing.B) {
+	for _, n := range benchRowsPerTx {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			db, err := sql.Open("sqlite3", plainDSN(filepath.Join(b.TempDir(), "plain.db")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			db.SetMaxIdleConns(1)
+			if _, err := db.Exec(`CREATE TABLE patients (id TEXT PRIMARY KEY NOT NULL, given_name TEXT, family_name TEXT,
+				birth_date TEXT, phone TEXT, email TEXT, region TEXT, created_at INTEGER)`); err != nil {
+				b.Fatal(err)
+			}
+			ins, err := db.Prepare(`INSERT INTO patients (id, given_name, family_name, birth_date, phone, email, region, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ins.Close()
+			ids := benchIDs(b.N * n)
+			vals := make([]map[string]any, b.N*n)
+			for i := range vals {
+				vals[i] = benchPatient(i)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				tx, err := db.Begin()
+				if err != nil {
+					b.Fatal(err)
+				}
+				st := tx.Stmt(ins)
+				for k := i * n; k < (i+1)*n; k++ {
+					v := vals[k]
+					if _, err := st.Exec(ids[k], v["given_name"], v["family_name"], v["birth_date"], v["phone"],
+						v["email"], v["region"], v["created_at"]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportRows(b, b.N*n)
+		})
+	}
+}
