@@ -11,12 +11,18 @@ import (
 )
 
 // memTx is an in-memory engine.MergeTx: the seam for pure merge tests. It mirrors what the
-// SQLite store keeps: a live row's values and versions; for a row that is no longer live, only
-// its tombstone; and a row's note versions. Everything is copied in and out so that the merge
-// cannot alias stored state.
+// SQLite store keeps: a live row's values and versions (with its tombstone version); apart from
+// rows, the tombstone of every deleted row with its scope; and a row's note versions.
+// Everything is copied in and out so that the merge cannot alias stored state.
 type memTx struct {
-	rows  map[rowKey]engine.Row
+	rows  map[rowKey]engine.Row // live rows only
+	tombs map[rowKey]tombstone
 	notes map[rowKey][]engine.NoteVersion
+}
+
+type tombstone struct {
+	version engine.Version
+	scope   string
 }
 
 type rowKey struct{ table, id string }
@@ -24,7 +30,7 @@ type rowKey struct{ table, id string }
 var _ engine.MergeTx = (*memTx)(nil)
 
 func newMemTx() *memTx {
-	return &memTx{rows: map[rowKey]engine.Row{}, notes: map[rowKey][]engine.NoteVersion{}}
+	return &memTx{rows: map[rowKey]engine.Row{}, tombs: map[rowKey]tombstone{}, notes: map[rowKey][]engine.NoteVersion{}}
 }
 
 func cloneValue(v any) any {
@@ -37,30 +43,36 @@ func cloneValue(v any) any {
 func (m *memTx) LoadRow(t *engine.Table, id string) (engine.Row, bool, error) {
 	n := len(t.Columns)
 	r := engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}
-	s, ok := m.rows[rowKey{t.Name, id}]
-	if !ok {
-		return r, false, nil
+	k := rowKey{t.Name, id}
+	if s, ok := m.rows[k]; ok {
+		for i := range min(n, len(s.Values)) {
+			r.Values[i], r.Versions[i] = cloneValue(s.Values[i]), s.Versions[i]
+		}
+		r.Tomb = s.Tomb // as the SQLite store: a live row's tombstone scope is not loaded
+		return r, true, nil
 	}
-	for i := range min(n, len(s.Values)) {
-		r.Values[i], r.Versions[i] = cloneValue(s.Values[i]), s.Versions[i]
+	if ts, ok := m.tombs[k]; ok {
+		r.Tomb, r.Scope = ts.version, ts.scope
+		return r, true, nil
 	}
-	r.Tomb = s.Tomb
-	return r, true, nil
+	return r, false, nil
 }
 
 func (m *memTx) SaveRow(t *engine.Table, id string, r *engine.Row) error {
 	k := rowKey{t.Name, id}
-	switch {
-	case r.Live():
+	if r.Live() {
 		s := engine.Row{Values: make([]any, len(r.Values)), Versions: slices.Clone(r.Versions), Tomb: r.Tomb}
 		for i, v := range r.Values {
 			s.Values[i] = cloneValue(v)
 		}
 		m.rows[k] = s
-	case !r.Tomb.IsZero():
-		m.rows[k] = engine.Row{Tomb: r.Tomb}
-	default:
+	} else {
 		delete(m.rows, k)
+	}
+	// As the SQLite store: the tombstone is written when a delete set it (with its scope) and
+	// only replaced by a different version.
+	if !r.Tomb.IsZero() && r.Scope != "" && m.tombs[k].version != r.Tomb {
+		m.tombs[k] = tombstone{r.Tomb, r.Scope}
 	}
 	return nil
 }
@@ -81,7 +93,7 @@ func (m *memTx) SaveNotes(t *engine.Table, id string, vs []engine.NoteVersion) e
 
 // clone returns an independent copy (stored slices are never modified in place, only replaced).
 func (m *memTx) clone() *memTx {
-	return &memTx{rows: maps.Clone(m.rows), notes: maps.Clone(m.notes)}
+	return &memTx{rows: maps.Clone(m.rows), tombs: maps.Clone(m.tombs), notes: maps.Clone(m.notes)}
 }
 
 // applyTx applies ch as the stores do: in a transaction that is discarded on error.
@@ -119,6 +131,10 @@ func (m *memTx) dump() string {
 			fmt.Fprintf(&b, " [%d]=%s@%v", i, fmtValue(v), r.Versions[i])
 		}
 		b.WriteByte('\n')
+	}
+	keys = slices.SortedFunc(maps.Keys(m.tombs), cmpKey)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "tombstone %s/%s %v in %q\n", k.table, k.id, m.tombs[k].version, m.tombs[k].scope)
 	}
 	keys = slices.SortedFunc(maps.Keys(m.notes), cmpKey)
 	for _, k := range keys {

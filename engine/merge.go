@@ -145,8 +145,8 @@ func mergeNote(tx MergeTx, t *Table, id string, row *Row, in *NoteVersion, bases
 		return slices.IndexFunc(notes, func(n NoteVersion) bool { return n.Version == v })
 	}
 	for _, b := range bases {
-		if b.IsZero() {
-			continue
+		if b.IsZero() || !row.Tomb.Less(b) {
+			continue // a base the tombstone already outlives would only be pruned again
 		}
 		if j := find(b); j < 0 {
 			notes = append(notes, NoteVersion{Version: b, Superseded: true})
@@ -184,6 +184,14 @@ func mergeNote(tx MergeTx, t *Table, id string, row *Row, in *NoteVersion, bases
 		return false, fmt.Errorf("save notes of %s/%s: %w", t.Name, id, err)
 	}
 	return true, nil
+}
+
+// Stale reports whether a change must be dropped rather than applied: an update, at or below
+// the compaction floor, of a row the store does not know. Such a row was deleted and its
+// tombstone compacted once every active replica had it; applying the update would bring back
+// part of a deleted row. The server and a re-syncing replica apply the same rule.
+func Stale(ch *Change, floor HLC, known bool) bool {
+	return floor > 0 && ch.HLC <= floor && !ch.Create && !known
 }
 
 // Conflicts returns the leaves of a row's note versions other than the winner: the versions

@@ -62,6 +62,9 @@ type Welcome struct {
 	// Resync tells a replica that was retired (unseen past the retention horizon) to drop
 	// its copy, keep its outbox, and sync again from the beginning.
 	Resync bool `msgpack:"resync,omitempty"`
+	// Floor is the newest deletion the server has compacted away: it drops updates at or below
+	// it to rows it no longer knows (see Stale), and a re-syncing replica drops them too.
+	Floor HLC `msgpack:"floor,omitempty"`
 }
 
 // Push carries a batch of local changes. Batch is an idempotency key chosen by the replica and

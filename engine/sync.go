@@ -46,8 +46,11 @@ type SyncStore interface {
 	AckBatch(ctx context.Context, ack *Ack) error
 	// ApplyRemote applies a page and stores its cursor atomically.
 	ApplyRemote(ctx context.Context, page *Changes) error
-	// Reset drops the replicated state and cursor, keeping (and re-applying) the outbox.
+	// Reset drops the replicated state and cursor, keeping the outbox.
 	Reset(ctx context.Context) error
+	// ReplayOutbox applies the outbox's changes again after a re-sync has pulled a fresh copy,
+	// dropping those the server would drop as Stale below floor.
+	ReplayOutbox(ctx context.Context, floor HLC) error
 	// State returns the sync bookkeeping.
 	State(ctx context.Context) (SyncState, error)
 }
@@ -245,7 +248,8 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	if err != nil {
 		return err
 	}
-	if w.Resync {
+	resync := w.Resync // hold pushes until the fresh copy is in and the outbox replayed on it
+	if resync {
 		s.log.Warn("server retired this replica: re-syncing from the start", "site", s.store.SiteID())
 		if err := s.store.Reset(ctx); err != nil {
 			return fmt.Errorf("resync: %w", err)
@@ -283,7 +287,13 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	var retry <-chan time.Time
 	caughtUp := false
 	for {
-		if inflight == "" && retry == nil {
+		if resync && caughtUp {
+			if err := s.store.ReplayOutbox(ctx, w.Floor); err != nil {
+				return fmt.Errorf("resync: %w", err)
+			}
+			resync = false
+		}
+		if inflight == "" && retry == nil && !resync {
 			p, err := s.store.NextBatch(ctx, s.opts.BatchSize)
 			if err != nil {
 				return err
@@ -295,7 +305,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 				inflight = p.Batch
 			}
 		}
-		if once && caughtUp && inflight == "" && retry == nil {
+		if once && caughtUp && inflight == "" && retry == nil && !resync {
 			return nil
 		}
 		select {

@@ -23,11 +23,11 @@ import (
 
 // Options configure a Server. Zero fields take the defaults shown.
 type Options struct {
-	DataDir  string         // holds directory.db and tenants/<id>.db (required)
-	Schema   *engine.Schema // the replicated schema (required)
-	Signer   *token.Signer  // verifies connection tokens (required)
-	Logger   *slog.Logger
-	Now      func() time.Time
+	DataDir string         // holds directory.db and tenants/<id>.db (required)
+	Schema  *engine.Schema // the replicated schema (required)
+	Signer  *token.Signer  // verifies connection tokens (required)
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// MinSchema is the oldest client schema version accepted (default: one before Schema's).
 	MinSchema    int
 	MaxMessage   int64         // largest frame accepted, bytes (16 MiB)

@@ -111,7 +111,7 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return fmt.Errorf("open tenant: %w", err)
 	}
-	retired, err := t.Seen(ctx, h.Site, claims.User)
+	retired, floor, err := t.Seen(ctx, h.Site, claims.User)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	return ss.send(ctx, &engine.Frame{Type: engine.MsgWelcome, Welcome: &engine.Welcome{
 		Protocol: engine.ProtocolVersion, Schema: schema.Version(), MinSchema: ss.s.opts.MinSchema,
 		Tenant: tenantID, User: claims.User, Role: claims.Role, Scopes: claims.Scopes,
-		Time: ss.s.clock.Now(), Resync: retired,
+		Time: ss.s.clock.Now(), Resync: retired, Floor: floor,
 	}})
 }
 
@@ -222,7 +222,10 @@ func (ss *session) sendPages(ctx context.Context, first bool) error {
 		if err != nil {
 			return err
 		}
-		if len(page.Changes) > 0 || first {
+		// An empty page still goes out when the cursor moved (past this replica's own changes,
+		// or changes outside its scopes): the replica stores it and acknowledges it, which is
+		// what lets tombstones be compacted.
+		if len(page.Changes) > 0 || first || page.Cursor > ss.cursor {
 			if err := ss.send(ctx, &engine.Frame{Type: engine.MsgChanges, Changes: page}); err != nil {
 				return fmt.Errorf("send page to %d: %w", page.Cursor, err)
 			}

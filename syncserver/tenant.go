@@ -87,12 +87,11 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 		for i := range p.Changes {
 			ch := &p.Changes[i]
 			if floor > 0 && ch.HLC <= floor && !ch.Create {
-				// An update this old can only target a row whose deletion was compacted: applying
-				// it would resurrect part of a deleted row.
-				if gone, err := rowGone(tx, ch); err != nil || gone {
-					if err != nil {
-						return err
-					}
+				known, err := tx.Known(ch.Table, ch.ID)
+				if err != nil {
+					return fmt.Errorf("change %d: %w", i, err)
+				}
+				if engine.Stale(ch, floor, known) {
 					continue
 				}
 			}
@@ -150,17 +149,6 @@ func compactFloor(tx *sqlitestore.Tx) (engine.HLC, error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	return engine.HLC(n), err
-}
-
-// rowGone reports whether the server holds nothing of the change's row: no row, no tombstone.
-func rowGone(tx *sqlitestore.Tx, ch *engine.Change) (bool, error) {
-	var n int
-	err := tx.QueryRow(fmt.Sprintf(`SELECT (SELECT count(*) FROM %q WHERE id = ?) + (SELECT count(*) FROM _hearth_tombstones WHERE tbl = ? AND id = ?)`, ch.Table),
-		ch.ID, ch.Table, ch.ID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("check %s/%s: %w", ch.Table, ch.ID, err)
-	}
-	return n == 0, nil
 }
 
 // PullRequest selects a page of the log.
@@ -257,12 +245,17 @@ func metaOn(ctx context.Context, tx *sql.Tx, key string) (uint64, error) {
 }
 
 // Seen records that site connected as user and reports whether it had been retired, in which
-// case it is taken back with its cursor reset: it must re-sync from the start.
-func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (retired bool, err error) {
+// case it is taken back with its cursor reset: it must re-sync from the start. It also returns
+// the compaction floor (see engine.Stale).
+func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (retired bool, floor engine.HLC, err error) {
 	now := t.now().UnixMilli()
 	err = t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		var err error
+		if floor, err = compactFloor(tx); err != nil {
+			return err
+		}
 		var r int
-		err := tx.QueryRow(`SELECT retired FROM _server_replicas WHERE site = ?`, int64(site)).Scan(&r)
+		err = tx.QueryRow(`SELECT retired FROM _server_replicas WHERE site = ?`, int64(site)).Scan(&r)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.Exec(`INSERT INTO _server_replicas (site, user, first_seen, last_seen) VALUES (?, ?, ?, ?)`, int64(site), user, now, now)
@@ -277,9 +270,9 @@ func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (ret
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("record replica %s of tenant %s: %w", site, t.ID, err)
+		return false, 0, fmt.Errorf("record replica %s of tenant %s: %w", site, t.ID, err)
 	}
-	return retired, nil
+	return retired, floor, nil
 }
 
 // Progress records what a replica has applied and acknowledged.
@@ -363,4 +356,45 @@ func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactR
 		return res, fmt.Errorf("compact tenant %s: %w", t.ID, err)
 	}
 	return res, nil
+}
+
+// ReplicaInfo is what the server knows of one replica of a tenant.
+type ReplicaInfo struct {
+	Site      engine.SiteID
+	User      string
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Cursor    uint64 // last log position it reported applied
+	Acked     uint64 // log position it has acknowledged (see engine.Progress)
+	Retired   bool
+}
+
+// Replicas lists the tenant's replicas.
+func (t *Tenant) Replicas(ctx context.Context) ([]ReplicaInfo, error) {
+	rows, err := t.db.Reader().QueryContext(ctx, `SELECT site, user, first_seen, last_seen, cursor, acked, retired FROM _server_replicas ORDER BY first_seen`)
+	if err != nil {
+		return nil, fmt.Errorf("replicas of tenant %s: %w", t.ID, err)
+	}
+	defer rows.Close()
+	var out []ReplicaInfo
+	for rows.Next() {
+		var r ReplicaInfo
+		var site, first, last, cursor, acked int64
+		if err := rows.Scan(&site, &r.User, &first, &last, &cursor, &acked, &r.Retired); err != nil {
+			return nil, err
+		}
+		r.Site, r.Cursor, r.Acked = engine.SiteID(site), uint64(cursor), uint64(acked)
+		r.FirstSeen, r.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Head returns the newest log position (0 for an empty log).
+func (t *Tenant) Head(ctx context.Context) (uint64, error) {
+	var head sql.NullInt64
+	if err := t.db.Reader().QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("head of tenant %s: %w", t.ID, err)
+	}
+	return uint64(head.Int64), nil
 }

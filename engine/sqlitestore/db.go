@@ -207,6 +207,16 @@ func (tx *Tx) Apply(ch *engine.Change) (engine.Result, error) {
 	return engine.Apply(mergeTx{tx}, tx.db.schema, ch)
 }
 
+// Known reports whether the store holds anything of a row: the row, or its tombstone.
+func (tx *Tx) Known(table, id string) (bool, error) {
+	t := tx.db.schema.Table(table)
+	if t == nil {
+		return false, fmt.Errorf("%s: %w", table, engine.ErrUnknownTable)
+	}
+	_, found, err := mergeTx{tx}.LoadRow(t, id)
+	return found, err
+}
+
 // Meta reads a value of the store's key-value metadata; missing keys read as "".
 func (tx *Tx) Meta(key string) (string, error) {
 	var v string

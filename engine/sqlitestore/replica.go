@@ -146,7 +146,19 @@ func (r *Replica) NextBatch(ctx context.Context, max int) (engine.Push, error) {
 			if err != nil {
 				return err
 			}
-			p.Batch = fmt.Sprintf("%s-%d", r.site, first)
+			// Keys come from a counter that never goes back, so a key is never reused for other
+			// content even when the outbox is re-batched (a reused key would be acknowledged
+			// with the old batch's ack, and its new changes dropped).
+			n, err := tx.Meta("batches")
+			if err != nil {
+				return err
+			}
+			next, _ := strconv.ParseUint(n, 10, 64)
+			next++
+			if err := tx.SetMeta("batches", strconv.FormatUint(next, 10)); err != nil {
+				return err
+			}
+			p.Batch = fmt.Sprintf("%s-%d", r.site, next)
 			_, err = tx.Exec(`UPDATE _hearth_outbox SET batch = ? WHERE seq IN (SELECT seq FROM _hearth_outbox ORDER BY seq LIMIT ?)`, p.Batch, max)
 		}
 		if err != nil {
@@ -314,9 +326,9 @@ func (r *Replica) State(ctx context.Context) (engine.SyncState, error) {
 	return st, err
 }
 
-// Reset drops the replicated state and the cursor but keeps the outbox, whose changes it
-// applies again: what a replica does when the server says it was retired and must re-sync
-// from the start. Local work not yet sent survives; deleted rows are not resurrected.
+// Reset drops the replicated state and the cursor but keeps the outbox: what a replica does
+// when the server says it was retired and must re-sync from the start. ReplayOutbox, after the
+// fresh copy is pulled, puts the replica's unsent work back on top of it.
 func (r *Replica) Reset(ctx context.Context) error {
 	return r.Update(ctx, func(tx *Tx) error {
 		for _, t := range r.schema.Tables() {
@@ -330,30 +342,57 @@ func (r *Replica) Reset(ctx context.Context) error {
 				return fmt.Errorf("reset: %w", err)
 			}
 		}
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT change FROM _hearth_outbox ORDER BY seq`)
+		return nil
+	})
+}
+
+// ReplayOutbox applies the outbox again on a freshly pulled copy. A change the server would
+// drop (engine.Stale: an old update of a row whose deletion was compacted) is dropped here too,
+// so the deleted row is not resurrected on either side. Batches are formed afresh.
+func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
+	return r.Update(ctx, func(tx *Tx) error {
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT seq, change FROM _hearth_outbox ORDER BY seq`)
 		if err != nil {
 			return err
 		}
-		var chs []engine.Change
+		type entry struct {
+			seq int64
+			ch  engine.Change
+		}
+		var all []entry
 		for rows.Next() {
+			var e entry
 			var b []byte
-			if err := rows.Scan(&b); err != nil {
+			if err := rows.Scan(&e.seq, &b); err != nil {
 				rows.Close()
 				return err
 			}
-			ch, err := engine.DecodeChange(b)
-			if err != nil {
+			if e.ch, err = engine.DecodeChange(b); err != nil {
 				rows.Close()
 				return err
 			}
-			chs = append(chs, ch)
+			all = append(all, e)
 		}
 		rows.Close()
-		for i := range chs {
-			if _, err := tx.Apply(&chs[i]); err != nil {
-				return fmt.Errorf("reset: re-apply %s/%s: %w", chs[i].Table, chs[i].ID, err)
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range all {
+			known, err := tx.Known(e.ch.Table, e.ch.ID)
+			if err != nil {
+				return err
+			}
+			if engine.Stale(&e.ch, floor, known) {
+				if _, err := tx.Exec(`DELETE FROM _hearth_outbox WHERE seq = ?`, e.seq); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Apply(&e.ch); err != nil {
+				return fmt.Errorf("replay %s/%s: %w", e.ch.Table, e.ch.ID, err)
 			}
 		}
-		return nil
+		_, err = tx.Exec(`UPDATE _hearth_outbox SET batch = NULL`)
+		return err
 	})
 }
