@@ -42,7 +42,6 @@ func waitAcked(t *testing.T, tn *syncserver.Tenant) {
 	}
 }
 
-
 func TestCompactionAndRetiredReplica(t *testing.T) {
 	var offset atomic.Int64 // server time runs ahead of wall time by this much
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
