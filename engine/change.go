@@ -163,7 +163,8 @@ func NormalizeValue(t ColumnType, v any) (any, error) {
 				return x, nil
 			}
 		case float32:
-			return float64(x), nil
+			// Through the float64 case, so that NaN and infinities are refused here too.
+			return NormalizeValue(Real, float64(x))
 		case int64:
 			return float64(x), nil
 		case int:

@@ -151,9 +151,16 @@ func EncodeFrame(f *Frame) ([]byte, error) {
 // DecodeFrame parses and validates a frame: the body must match the type.
 func DecodeFrame(b []byte) (*Frame, error) {
 	var f Frame
-	dec := msgpack.NewDecoder(bytes.NewReader(b))
+	r := bytes.NewReader(b)
+	dec := msgpack.NewDecoder(r)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: decode frame: %v", ErrProtocol, err)
+	}
+	// A message is exactly one frame: trailing bytes (garbage, or a second frame that would be
+	// silently dropped) are refused. bytes.Reader is an io.ByteScanner, so the decoder reads
+	// from it directly without buffering ahead, and r.Len() is what the frame left unread.
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the frame", ErrProtocol, r.Len())
 	}
 	if err := f.validate(); err != nil {
 		return nil, err
