@@ -286,6 +286,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	inflight := ""
 	var retry <-chan time.Time
 	caughtUp := false
+	var cursor, mustReach uint64
 	for {
 		if resync && caughtUp {
 			if err := s.store.ReplayOutbox(ctx, w.Floor); err != nil {
@@ -305,7 +306,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 				inflight = p.Batch
 			}
 		}
-		if once && caughtUp && inflight == "" && retry == nil && !resync {
+		if once && caughtUp && inflight == "" && retry == nil && !resync && cursor >= mustReach {
 			return nil
 		}
 		select {
@@ -327,11 +328,17 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 					return err
 				}
 				inflight = ""
+				// The server sends a page past these changes; wait for it, so that a sync
+				// leaves the cursor (and the acknowledgement compaction needs) up to date.
+				for _, seq := range f.Ack.Seqs {
+					mustReach = max(mustReach, seq)
+				}
 				s.report(ctx, func(*Status) {})
 			case MsgChanges:
 				if err := s.store.ApplyRemote(ctx, f.Changes); err != nil {
 					return err
 				}
+				cursor = f.Changes.Cursor
 				if !f.Changes.More {
 					caughtUp = true
 					st, err := s.store.State(ctx)

@@ -190,7 +190,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.stop)
+	close(s.stop) // ends the compaction loop and every session
 	s.mu.Unlock()
 	s.wg.Wait()
 	var errs []error

@@ -11,6 +11,8 @@ import (
 	"hearth/engine"
 	"hearth/engine/wstransport"
 	"hearth/syncserver/token"
+
+	"github.com/gorilla/websocket"
 )
 
 // session is one replica's connection: handshake, then pushes, pulls and live fan-out.
@@ -24,10 +26,23 @@ type session struct {
 	scopes []string // what this session reads
 	cursor uint64
 	limit  int
+	// live is set once the session has sent the log up to its head: from then on the replica's
+	// own changes are left out of its pages, since it pushed them in this session. Before, they
+	// are not: a re-syncing or restored replica needs its own earlier changes back.
+	live bool
 }
 
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	tenantID := r.PathValue("tenant")
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "the sync server is shutting down; retry shortly", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1) // Close waits for the session before closing the stores it writes to
+	s.mu.Unlock()
+	defer s.wg.Done()
 	ws, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered the request
@@ -53,8 +68,11 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 		s.metrics.errors.WithLabelValues(fe.Code).Inc()
 		ss.send(ctx, &engine.Frame{Type: engine.MsgError, Error: fe})
 	}
-	if err != nil && ctx.Err() == nil {
-		ss.log.Info("session ended", "site", ss.site, "err", err)
+	switch {
+	case err == nil || ctx.Err() != nil || websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
+		ss.log.Debug("session ended")
+	default:
+		ss.log.Info("session ended", "err", err)
 	}
 }
 
@@ -133,8 +151,8 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 	if err := ss.handshake(ctx, tenantID); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The reader runs on serveSync's context, cancelled only after it has sent the error frame
+	// that ends the session: cancelling earlier would close the connection under that frame.
 	in := make(chan inbound)
 	go func() {
 		for {
@@ -215,8 +233,8 @@ func (ss *session) startPull(p *engine.Pull) error {
 func (ss *session) sendPages(ctx context.Context, first bool) error {
 	for {
 		req := PullRequest{Cursor: ss.cursor, Limit: ss.limit, Scopes: ss.scopes}
-		if ss.cursor > 0 {
-			req.ExcludeSite = ss.site // it has its own changes; after a reset (cursor 0) it needs them
+		if ss.live {
+			req.ExcludeSite = ss.site
 		}
 		page, err := ss.tenant.Pull(ctx, req)
 		if err != nil {
@@ -233,6 +251,7 @@ func (ss *session) sendPages(ctx context.Context, first bool) error {
 		}
 		ss.cursor, first = page.Cursor, false
 		if !page.More {
+			ss.live = true
 			return nil
 		}
 	}
@@ -268,6 +287,11 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	ack, err := ss.tenant.Push(ctx, ss.site, p)
 	switch {
 	case errors.Is(err, engine.ErrScope):
+		if !ss.claims.Grants(engine.AllScopes) {
+			// The detail names the scope the row is really in: not for a token that may not read it.
+			ss.log.Info("push refused", "batch", p.Batch, "err", err)
+			return fail(engine.CodeForbidden, false, "the batch writes outside the scopes this token grants")
+		}
 		return fail(engine.CodeForbidden, false, "%v", err)
 	case errors.Is(err, engine.ErrBadValue), errors.Is(err, engine.ErrBadID), errors.Is(err, engine.ErrProtocol),
 		errors.Is(err, engine.ErrAppendOnly), errors.Is(err, engine.ErrUnknownTable):
