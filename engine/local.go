@@ -74,7 +74,7 @@ func Local(tx MergeTx, s *Schema, clk *Clock, site SiteID, m Mutation) (Change, 
 		return Change{}, fmt.Errorf("write %s/%s: %w", m.Table, m.ID, err)
 	}
 	ch.HLC = clk.Now()
-	if _, err := Apply(tx, s, &ch); err != nil {
+	if _, err := apply(tx, t, &ch, row, found); err != nil {
 		return Change{}, err
 	}
 	return ch, nil

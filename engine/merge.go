@@ -51,12 +51,17 @@ func Apply(tx MergeTx, s *Schema, ch *Change) (Result, error) {
 	if !ValidID(ch.ID) {
 		return Result{}, fmt.Errorf("%w: %s %q", ErrBadID, ch.Table, ch.ID)
 	}
-	if ch.Site == 0 || ch.HLC == 0 {
-		return Result{}, fmt.Errorf("%w: change to %s/%s has no version", ErrProtocol, ch.Table, ch.ID)
-	}
 	row, found, err := tx.LoadRow(t, ch.ID)
 	if err != nil {
 		return Result{}, fmt.Errorf("load %s/%s: %w", ch.Table, ch.ID, err)
+	}
+	return apply(tx, t, ch, row, found)
+}
+
+// apply merges ch into row, the row's state as loaded (found: the store knows the row).
+func apply(tx MergeTx, t *Table, ch *Change, row Row, found bool) (Result, error) {
+	if ch.Site == 0 || ch.HLC == 0 {
+		return Result{}, fmt.Errorf("%w: change to %s/%s has no version", ErrProtocol, ch.Table, ch.ID)
 	}
 	if err := checkScope(t, ch, &row, found); err != nil {
 		return Result{}, err

@@ -100,6 +100,65 @@ type Changes struct {
 	// Horizon is the log position up to which every replica has acknowledged; tombstones at
 	// or below it can be compacted.
 	Horizon uint64 `msgpack:"horizon,omitempty"`
+	// Raw, when set, is sent in place of Changes: the changes as EncodeChange stored them, so
+	// that a server sends its log without decoding and encoding every change again.
+	Raw [][]byte `msgpack:"-"`
+}
+
+// EncodeMsgpack writes the page in the same form whether its changes are decoded or raw.
+func (c *Changes) EncodeMsgpack(enc *msgpack.Encoder) error {
+	n := 3
+	if c.More {
+		n++
+	}
+	if c.Horizon != 0 {
+		n++
+	}
+	if err := enc.EncodeMapLen(n); err != nil {
+		return err
+	}
+	if err := enc.EncodeString("changes"); err != nil {
+		return err
+	}
+	if c.Raw != nil {
+		if err := enc.EncodeArrayLen(len(c.Raw)); err != nil {
+			return err
+		}
+		for _, b := range c.Raw {
+			if err := enc.Encode(msgpack.RawMessage(b)); err != nil {
+				return err
+			}
+		}
+	} else if err := enc.Encode(c.Changes); err != nil {
+		return err
+	}
+	if err := enc.EncodeString("seqs"); err != nil {
+		return err
+	}
+	if err := enc.Encode(c.Seqs); err != nil {
+		return err
+	}
+	if err := enc.EncodeString("cursor"); err != nil {
+		return err
+	}
+	if err := enc.EncodeUint(c.Cursor); err != nil {
+		return err
+	}
+	if c.More {
+		if err := enc.EncodeString("more"); err != nil {
+			return err
+		}
+		if err := enc.EncodeBool(true); err != nil {
+			return err
+		}
+	}
+	if c.Horizon != 0 {
+		if err := enc.EncodeString("horizon"); err != nil {
+			return err
+		}
+		return enc.EncodeUint(c.Horizon)
+	}
+	return nil
 }
 
 // Progress reports what a replica has durably applied. Acked is the cursor as of the last

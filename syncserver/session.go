@@ -232,7 +232,7 @@ func (ss *session) startPull(p *engine.Pull) error {
 // answers, even with an empty page, so the replica learns it is caught up.
 func (ss *session) sendPages(ctx context.Context, first bool) error {
 	for {
-		req := PullRequest{Cursor: ss.cursor, Limit: ss.limit, Scopes: ss.scopes}
+		req := PullRequest{Cursor: ss.cursor, Limit: ss.limit, Scopes: ss.scopes, Raw: true}
 		if ss.live {
 			req.ExcludeSite = ss.site
 		}
@@ -243,11 +243,11 @@ func (ss *session) sendPages(ctx context.Context, first bool) error {
 		// An empty page still goes out when the cursor moved (past this replica's own changes,
 		// or changes outside its scopes): the replica stores it and acknowledges it, which is
 		// what lets tombstones be compacted.
-		if len(page.Changes) > 0 || first || page.Cursor > ss.cursor {
+		if len(page.Raw) > 0 || first || page.Cursor > ss.cursor {
 			if err := ss.send(ctx, &engine.Frame{Type: engine.MsgChanges, Changes: page}); err != nil {
 				return fmt.Errorf("send page to %d: %w", page.Cursor, err)
 			}
-			ss.s.metrics.pulled.Add(float64(len(page.Changes)))
+			ss.s.metrics.pulled.Add(float64(len(page.Raw)))
 		}
 		ss.cursor, first = page.Cursor, false
 		if !page.More {

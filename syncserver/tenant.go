@@ -84,6 +84,10 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 		if err != nil {
 			return err
 		}
+		if err := tx.Prefetch(p.Changes); err != nil {
+			return err
+		}
+		var entries []logEntry
 		for i := range p.Changes {
 			ch := &p.Changes[i]
 			if floor > 0 && ch.HLC <= floor && !ch.Create {
@@ -109,19 +113,15 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 			if err != nil {
 				return err
 			}
-			r, err := tx.Exec(`INSERT INTO _server_log (scope, site, tbl, rid, change) VALUES (?, ?, ?, ?, ?)`,
-				ch.Scope, int64(ch.Site), ch.Table, ch.ID, b)
-			if err != nil {
-				return fmt.Errorf("append to log: %w", err)
-			}
-			seq, err := r.LastInsertId()
-			if err != nil {
-				return err
-			}
-			ack.Seqs[i] = uint64(seq)
-			logged = true
-			if ch.Delete {
-				if err := tx.SetTombstoneSeq(ch, uint64(seq)); err != nil {
+			entries = append(entries, logEntry{index: i, ch: ch, encoded: b})
+		}
+		if err := appendLog(tx, entries, ack.Seqs); err != nil {
+			return err
+		}
+		logged = len(entries) > 0
+		for _, e := range entries {
+			if e.ch.Delete {
+				if err := tx.SetTombstoneSeq(e.ch, ack.Seqs[e.index]); err != nil {
 					return err
 				}
 			}
@@ -142,6 +142,45 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 	return ack, nil
 }
 
+type logEntry struct {
+	index   int // position in the pushed batch
+	ch      *engine.Change
+	encoded []byte
+}
+
+// appendLog appends entries to the log in multi-row inserts and writes each one's sequence
+// number into seqs. Within one insert the log's AUTOINCREMENT key gives consecutive numbers,
+// and this transaction is the only writer, so the last id tells them all.
+func appendLog(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) error {
+	for len(entries) > 0 {
+		n := 1 // a few fixed sizes, so that few statements are prepared
+		switch {
+		case len(entries) >= 64:
+			n = 64
+		case len(entries) >= 8:
+			n = 8
+		}
+		q := `INSERT INTO _server_log (scope, site, tbl, rid, change) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, n-1)
+		args := make([]any, 0, 5*n)
+		for _, e := range entries[:n] {
+			args = append(args, e.ch.Scope, int64(e.ch.Site), e.ch.Table, e.ch.ID, e.encoded)
+		}
+		r, err := tx.Exec(q, args...)
+		if err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		last, err := r.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for k, e := range entries[:n] {
+			seqs[e.index] = uint64(last) - uint64(n-1-k)
+		}
+		entries = entries[n:]
+	}
+	return nil
+}
+
 func compactFloor(tx *sqlitestore.Tx) (engine.HLC, error) {
 	v, err := tx.Meta("compact_floor")
 	if err != nil || v == "" {
@@ -157,6 +196,7 @@ type PullRequest struct {
 	Limit       int
 	Scopes      []string      // scopes to return; containing engine.AllScopes means all
 	ExcludeSite engine.SiteID // leave out this site's own changes (it has them)
+	Raw         bool          // return the stored encodings (Changes.Raw) rather than decoded changes
 }
 
 // Pull returns up to Limit changes after Cursor in the requested scopes. The page's cursor is
@@ -213,18 +253,22 @@ func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, er
 		if err := rows.Scan(&seq, &b); err != nil {
 			return nil, err
 		}
-		ch, err := engine.DecodeChange(b)
-		if err != nil {
-			return nil, fmt.Errorf("pull tenant %s seq %d: %w", t.ID, seq, err)
+		if req.Raw {
+			page.Raw = append(page.Raw, b)
+		} else {
+			ch, err := engine.DecodeChange(b)
+			if err != nil {
+				return nil, fmt.Errorf("pull tenant %s seq %d: %w", t.ID, seq, err)
+			}
+			page.Changes = append(page.Changes, ch)
 		}
-		page.Changes = append(page.Changes, ch)
 		page.Seqs = append(page.Seqs, uint64(seq))
 		page.Cursor = uint64(seq)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(page.Changes) == req.Limit {
+	if len(page.Seqs) == req.Limit {
 		page.More = page.Cursor < uint64(head.Int64)
 	} else {
 		page.Cursor = uint64(head.Int64)

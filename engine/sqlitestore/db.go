@@ -114,17 +114,33 @@ type Tx struct {
 	ctx   context.Context
 	cache map[string]*sql.Stmt
 	fresh []string // queries first seen in this transaction, prepared on the pool after it
+	rows  map[rowKey]*cachedRow
+	dirty []rowKey
 }
 
-// Update runs fn in one write transaction, committed when fn returns nil.
+// Update runs fn in one write transaction, committed when fn returns nil. Cancelling ctx
+// aborts the transaction before it commits; statements themselves run uncancellable, because
+// a cancellable context costs a goroutine per statement in database/sql and the driver.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	stx, err := db.w.BeginTx(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	run := context.WithoutCancel(ctx)
+	stx, err := db.w.BeginTx(run, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: stx, db: db, ctx: ctx, cache: map[string]*sql.Stmt{}}
+	tx := &Tx{Tx: stx, db: db, ctx: run, cache: map[string]*sql.Stmt{}, rows: map[rowKey]*cachedRow{}}
 	defer func() { db.promote(tx.fresh) }()
 	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return err
+	}
+	if err := tx.flush(); err != nil {
+		stx.Rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		stx.Rollback()
 		return err
 	}

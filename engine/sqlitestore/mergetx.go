@@ -4,7 +4,7 @@ package sqlitestore
 
 import (
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,13 +13,35 @@ import (
 )
 
 // mergeTx gives engine.Apply the row-level storage it needs, on one write transaction.
+//
+// Rows go through a per-transaction cache: a batch's rows are fetched with one query per table
+// (Prefetch), merged in memory, and written back when the transaction commits, in multi-row
+// statements. One statement per row and per step was most of the cost of ingest and catch-up.
 type mergeTx struct{ tx *Tx }
 
 var _ engine.MergeTx = mergeTx{}
 
+type rowKey struct {
+	t  *engine.Table
+	id string
+}
+
+type cachedRow struct {
+	row   engine.Row
+	found bool
+	dirty bool
+}
+
 // tableSQL holds the statements for one table, built once per table.
 type tableSQL struct {
-	load, upsert, del string
+	cols     string // quoted column list
+	sets     string // upsert assignments
+	load     string // one row and its tombstone, by id
+	prefetch string // many rows and their tombstones, by a JSON array of ids
+	del      string // delete rows by a JSON array of ids
+
+	mu     sync.Mutex
+	upsert map[int]string // n-row upserts
 }
 
 var sqlCache sync.Map // *engine.Table -> *tableSQL
@@ -29,70 +51,171 @@ func statements(t *engine.Table) *tableSQL {
 		return s.(*tableSQL)
 	}
 	cols := make([]string, len(t.Columns))
-	marks := make([]string, len(t.Columns))
+	rcols := make([]string, len(t.Columns))
 	sets := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = fmt.Sprintf("%q", c.Name)
-		marks[i] = "?"
+		rcols[i] = "r." + cols[i]
 		sets[i] = fmt.Sprintf("%q = excluded.%q", c.Name, c.Name)
 	}
+	sel := strings.Join(rcols, ", ") + ", r._v, tb.hlc, tb.site, tb.scope"
 	s := &tableSQL{
-		load: fmt.Sprintf("SELECT %s, _v FROM %q WHERE id = ?", strings.Join(cols, ", "), t.Name),
-		upsert: fmt.Sprintf("INSERT INTO %q (id, %s, _v) VALUES (?, %s, ?) ON CONFLICT(id) DO UPDATE SET %s, _v = excluded._v",
-			t.Name, strings.Join(cols, ", "), strings.Join(marks, ", "), strings.Join(sets, ", ")),
-		del: fmt.Sprintf("DELETE FROM %q WHERE id = ?", t.Name),
+		cols: strings.Join(cols, ", "),
+		sets: strings.Join(sets, ", "),
+		load: fmt.Sprintf(`SELECT %s FROM (SELECT ? AS id) k LEFT JOIN %q r ON r.id = k.id
+			LEFT JOIN _hearth_tombstones tb ON tb.tbl = ? AND tb.id = k.id`, sel, t.Name),
+		prefetch: fmt.Sprintf(`SELECT k.value, %s FROM json_each(?) k LEFT JOIN %q r ON r.id = k.value
+			LEFT JOIN _hearth_tombstones tb ON tb.tbl = ? AND tb.id = k.value`, sel, t.Name),
+		del:    fmt.Sprintf(`DELETE FROM %q WHERE id IN (SELECT value FROM json_each(?))`, t.Name),
+		upsert: map[int]string{},
 	}
-	sqlCache.Store(t, s)
+	actual, _ := sqlCache.LoadOrStore(t, s)
+	return actual.(*tableSQL)
+}
+
+func (s *tableSQL) upsertN(t *engine.Table, n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.upsert[n]; ok {
+		return q
+	}
+	one := "(?" + strings.Repeat(", ?", len(t.Columns)+1) + ")"
+	q := fmt.Sprintf("INSERT INTO %q (id, %s, _v) VALUES %s ON CONFLICT(id) DO UPDATE SET %s, _v = excluded._v",
+		t.Name, s.cols, strings.TrimSuffix(strings.Repeat(one+", ", n), ", "), s.sets)
+	s.upsert[n] = q
+	return q
+}
+
+// scanRow decodes the columns of a load or prefetch result (after the id, for prefetch).
+type scanRow struct {
+	vals  []any
+	vb    []byte
+	hlc   sql.NullInt64
+	site  sql.NullInt64
+	scope sql.NullString
+	dest  []any
+}
+
+func newScanRow(t *engine.Table, withKey *string) *scanRow {
+	s := &scanRow{vals: make([]any, len(t.Columns))}
+	if withKey != nil {
+		s.dest = append(s.dest, withKey)
+	}
+	for i := range s.vals {
+		s.dest = append(s.dest, &s.vals[i])
+	}
+	s.dest = append(s.dest, &s.vb, &s.hlc, &s.site, &s.scope)
 	return s
 }
 
-func (m mergeTx) LoadRow(t *engine.Table, id string) (engine.Row, bool, error) {
+func (s *scanRow) row(t *engine.Table) (engine.Row, bool, error) {
 	n := len(t.Columns)
 	r := engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}
-	dest := make([]any, n+1)
-	for i := range r.Values {
-		dest[i] = &r.Values[i]
-	}
-	var vb []byte
-	dest[n] = &vb
-	err := m.tx.QueryRow(statements(t).load, id).Scan(dest...)
-	switch {
-	case err == nil:
+	if s.vb != nil {
+		var err error
 		for i, c := range t.Columns {
-			if r.Values[i], err = engine.NormalizeValue(c.Type, r.Values[i]); err != nil {
+			if r.Values[i], err = engine.NormalizeValue(c.Type, s.vals[i]); err != nil {
 				return r, false, fmt.Errorf("stored %s.%s: %w", t.Name, c.Name, err)
 			}
 		}
-		r.Tomb, r.Versions, err = engine.DecodeVersions(vb, n)
+		r.Tomb, r.Versions, err = engine.DecodeVersions(s.vb, n)
 		return r, true, err
-	case !errors.Is(err, sql.ErrNoRows):
-		return r, false, err
 	}
-	var hlc, site int64
-	err = m.tx.QueryRow(`SELECT hlc, site, scope FROM _hearth_tombstones WHERE tbl = ? AND id = ?`, t.Name, id).Scan(&hlc, &site, &r.Scope)
-	if errors.Is(err, sql.ErrNoRows) {
+	if !s.hlc.Valid {
 		return r, false, nil
 	}
-	r.Tomb = engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}
-	return r, err == nil, err
+	r.Tomb = engine.Version{HLC: engine.HLC(s.hlc.Int64), Site: engine.SiteID(s.site.Int64)}
+	r.Scope = s.scope.String
+	return r, true, nil
+}
+
+func copyRow(r engine.Row) engine.Row {
+	r.Values = append([]any(nil), r.Values...)
+	r.Versions = append([]engine.Version(nil), r.Versions...)
+	return r
+}
+
+func (m mergeTx) LoadRow(t *engine.Table, id string) (engine.Row, bool, error) {
+	key := rowKey{t, id}
+	if c, ok := m.tx.rows[key]; ok {
+		return copyRow(c.row), c.found, nil
+	}
+	sr := newScanRow(t, nil)
+	if err := m.tx.QueryRow(statements(t).load, id, t.Name).Scan(sr.dest...); err != nil {
+		return engine.Row{}, false, err
+	}
+	r, found, err := sr.row(t)
+	if err != nil {
+		return r, false, err
+	}
+	m.tx.rows[key] = &cachedRow{row: copyRow(r), found: found}
+	return r, found, nil
+}
+
+// Prefetch loads the rows that changes touch into the transaction's cache, one query per
+// table, so that applying them reads no row one at a time.
+func (tx *Tx) Prefetch(changes []engine.Change) error {
+	ids := map[*engine.Table][]string{}
+	for i := range changes {
+		t := tx.db.schema.Table(changes[i].Table)
+		if t == nil {
+			continue
+		}
+		if _, ok := tx.rows[rowKey{t, changes[i].ID}]; !ok {
+			ids[t] = append(ids[t], changes[i].ID)
+		}
+	}
+	for t, list := range ids {
+		arr, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		s, err := tx.Stmt(statements(t).prefetch)
+		if err != nil {
+			return err
+		}
+		rows, err := s.QueryContext(tx.ctx, string(arr), t.Name)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", t.Name, err)
+		}
+		var id string
+		sr := newScanRow(t, &id)
+		for rows.Next() {
+			if err := rows.Scan(sr.dest...); err != nil {
+				rows.Close()
+				return fmt.Errorf("prefetch %s: %w", t.Name, err)
+			}
+			r, found, err := sr.row(t)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			tx.rows[rowKey{t, id}] = &cachedRow{row: r, found: found}
+			sr.vb = nil
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("prefetch %s: %w", t.Name, err)
+		}
+	}
+	return nil
 }
 
 func (m mergeTx) SaveRow(t *engine.Table, id string, r *engine.Row) error {
-	s := statements(t)
-	if r.Live() {
-		args := make([]any, 0, len(r.Values)+2)
-		args = append(args, id)
-		args = append(args, r.Values...)
-		args = append(args, engine.EncodeVersions(r.Tomb, r.Versions))
-		if _, err := m.tx.Exec(s.upsert, args...); err != nil {
-			return err
-		}
-	} else if _, err := m.tx.Exec(s.del, id); err != nil {
-		return err
+	key := rowKey{t, id}
+	c := m.tx.rows[key]
+	if c == nil {
+		c = &cachedRow{}
+		m.tx.rows[key] = c
+	}
+	c.row, c.found = copyRow(*r), true
+	if !c.dirty {
+		c.dirty = true
+		m.tx.dirty = append(m.tx.dirty, key)
 	}
 	// A live row's tombstone was written when the delete was applied (Scope is only set then,
 	// or when the row was loaded as a tombstone); writing it again would bring back a
-	// tombstone that compaction removed.
+	// tombstone that compaction removed. Tombstones are rare: they are written at once.
 	if r.Tomb.IsZero() || r.Scope == "" {
 		return nil
 	}
@@ -101,6 +224,71 @@ func (m mergeTx) SaveRow(t *engine.Table, id string, r *engine.Row) error {
 		WHERE hlc != excluded.hlc OR site != excluded.site`,
 		t.Name, id, int64(r.Tomb.HLC), int64(r.Tomb.Site), r.Scope)
 	return err
+}
+
+// flush writes the rows changed in this transaction: live rows as multi-row upserts, rows
+// that died as one delete per table.
+func (tx *Tx) flush() error {
+	if len(tx.dirty) == 0 {
+		return nil
+	}
+	live := map[*engine.Table][]rowKey{}
+	dead := map[*engine.Table][]string{}
+	var order []*engine.Table
+	for _, k := range tx.dirty {
+		if _, seen := live[k.t]; !seen {
+			if _, seen := dead[k.t]; !seen {
+				order = append(order, k.t)
+			}
+		}
+		c := tx.rows[k]
+		c.dirty = false
+		if c.row.Live() {
+			live[k.t] = append(live[k.t], k)
+		} else {
+			dead[k.t] = append(dead[k.t], k.id)
+		}
+	}
+	tx.dirty = tx.dirty[:0]
+	for _, t := range order {
+		s := statements(t)
+		keys := live[t]
+		for len(keys) > 0 {
+			n := chunk(len(keys))
+			args := make([]any, 0, n*(len(t.Columns)+2))
+			for _, k := range keys[:n] {
+				r := tx.rows[k].row
+				args = append(args, k.id)
+				args = append(args, r.Values...)
+				args = append(args, engine.EncodeVersions(r.Tomb, r.Versions))
+			}
+			if _, err := tx.Exec(s.upsertN(t, n), args...); err != nil {
+				return fmt.Errorf("write %s: %w", t.Name, err)
+			}
+			keys = keys[n:]
+		}
+		if ids := dead[t]; len(ids) > 0 {
+			arr, err := json.Marshal(ids)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(s.del, string(arr)); err != nil {
+				return fmt.Errorf("delete from %s: %w", t.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// chunk picks how many of n rows the next statement writes: a few fixed sizes, so that each
+// table needs only a few prepared statements.
+func chunk(n int) int {
+	for _, c := range []int{128, 32, 8} {
+		if n >= c {
+			return c
+		}
+	}
+	return 1
 }
 
 func (m mergeTx) LoadNotes(t *engine.Table, id string) ([]engine.NoteVersion, error) {

@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearth/engine"
 )
 
 const replicaDDL = `
-CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, batch TEXT, change BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY, batch TEXT, change BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS _hearth_outbox_batch ON _hearth_outbox(batch) WHERE batch IS NOT NULL;
 `
 
@@ -28,6 +29,31 @@ type Replica struct {
 
 	mu      sync.Mutex
 	onWrite []func()
+
+	pending atomic.Int64  // outbox size, kept in memory: counting the table on every status is O(n)
+	ceiling atomic.Uint64 // the clock value persisted: every issued timestamp is below it
+}
+
+// clockLease is how far ahead of the clock the persisted ceiling is set. Persisting a ceiling
+// rather than every timestamp costs one metadata write per lease instead of one per write;
+// after a restart the clock starts at the ceiling, at most this far ahead of wall time.
+const clockLease = 30 * time.Second
+
+// leaseClock persists a new clock ceiling if the clock has passed the current one, returning
+// the ceiling to publish once the transaction commits (0 if unchanged).
+func (r *Replica) leaseClock(tx *Tx) (engine.HLC, error) {
+	last := r.clock.Last()
+	if uint64(last) < r.ceiling.Load() {
+		return 0, nil
+	}
+	ceil := last + engine.NewHLC(clockLease.Milliseconds(), 0)
+	return ceil, tx.SetMeta("clock", strconv.FormatUint(uint64(ceil), 10))
+}
+
+func (r *Replica) publishCeiling(c engine.HLC) {
+	if c != 0 {
+		r.ceiling.Store(uint64(c))
+	}
 }
 
 // ReplicaOptions tune a replica.
@@ -74,8 +100,14 @@ func OpenReplica(ctx context.Context, path string, schema *engine.Schema, opts R
 			return fmt.Errorf("stored clock %q: %w", last, err)
 		}
 		r.clock.Restore(engine.HLC(n))
+		r.ceiling.Store(n)
 		return nil
 	})
+	if err == nil {
+		var n int64
+		err = db.w.QueryRowContext(ctx, `SELECT count(*) FROM _hearth_outbox`).Scan(&n)
+		r.pending.Store(n)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open replica %s: %w", path, err)
@@ -101,6 +133,7 @@ func (r *Replica) OnLocalWrite(fn func()) {
 // returns the changes made, in order.
 func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.Change, error) {
 	out := make([]engine.Change, 0, len(muts))
+	var ceil engine.HLC
 	err := r.Update(ctx, func(tx *Tx) error {
 		for _, m := range muts {
 			ch, err := engine.Local(mergeTx{tx}, r.schema, r.clock, r.site, m)
@@ -116,11 +149,15 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 			}
 			out = append(out, ch)
 		}
-		return tx.SetMeta("clock", strconv.FormatUint(uint64(r.clock.Last()), 10))
+		var err error
+		ceil, err = r.leaseClock(tx)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	r.publishCeiling(ceil)
+	r.pending.Add(int64(len(out)))
 	r.mu.Lock()
 	fns := r.onWrite
 	r.mu.Unlock()
@@ -136,7 +173,9 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 func (r *Replica) NextBatch(ctx context.Context, max int) (engine.Push, error) {
 	var p engine.Push
 	err := r.Update(ctx, func(tx *Tx) error {
-		err := tx.QueryRow(`SELECT batch FROM _hearth_outbox WHERE batch IS NOT NULL ORDER BY seq LIMIT 1`).Scan(&p.Batch)
+		// At most one batch is formed at a time, so any assigned row names it; the partial
+		// index finds it without scanning the outbox.
+		err := tx.QueryRow(`SELECT batch FROM _hearth_outbox WHERE batch IS NOT NULL LIMIT 1`).Scan(&p.Batch)
 		if errors.Is(err, sql.ErrNoRows) {
 			var first int64
 			err = tx.QueryRow(`SELECT seq FROM _hearth_outbox ORDER BY seq LIMIT 1`).Scan(&first)
@@ -201,6 +240,7 @@ func batchChanges(tx *Tx, batch string) ([]engine.Change, error) {
 // AckBatch removes an acknowledged batch from the outbox and records where its deletes sit in
 // the server's log. Acknowledging an unknown batch (a duplicate ack) does nothing.
 func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
+	var removed int64
 	err := r.Update(ctx, func(tx *Tx) error {
 		chs, err := batchChanges(tx, ack.Batch)
 		if err != nil {
@@ -213,7 +253,11 @@ func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
 				}
 			}
 		}
-		if _, err := tx.Exec(`DELETE FROM _hearth_outbox WHERE batch = ?`, ack.Batch); err != nil {
+		res, err := tx.Exec(`DELETE FROM _hearth_outbox WHERE batch = ?`, ack.Batch)
+		if err != nil {
+			return err
+		}
+		if removed, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		if err := tx.SetMeta("last_sync", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
@@ -224,6 +268,7 @@ func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
 	if err != nil {
 		return fmt.Errorf("ack batch %s: %w", ack.Batch, err)
 	}
+	r.pending.Add(-removed)
 	return nil
 }
 
@@ -247,7 +292,11 @@ func markAcked(tx *Tx) error {
 // ApplyRemote applies one page of the server's log and stores its cursor in the same
 // transaction, so that a crash leaves either the whole page applied or none of it.
 func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
+	var ceil engine.HLC
 	err := r.Update(ctx, func(tx *Tx) error {
+		if err := tx.Prefetch(page.Changes); err != nil {
+			return err
+		}
 		for i := range page.Changes {
 			ch := &page.Changes[i]
 			if err := r.clock.Observe(ch.HLC); err != nil && !errors.Is(err, engine.ErrClockSkew) {
@@ -280,7 +329,8 @@ func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
 		if err := tx.SetMeta("cursor", strconv.FormatUint(page.Cursor, 10)); err != nil {
 			return err
 		}
-		if err := tx.SetMeta("clock", strconv.FormatUint(uint64(r.clock.Last()), 10)); err != nil {
+		var err error
+		if ceil, err = r.leaseClock(tx); err != nil {
 			return err
 		}
 		if err := tx.SetMeta("last_sync", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
@@ -291,6 +341,7 @@ func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
 	if err != nil {
 		return fmt.Errorf("apply page to cursor %d: %w", page.Cursor, err)
 	}
+	r.publishCeiling(ceil)
 	return nil
 }
 
@@ -319,11 +370,8 @@ func (r *Replica) State(ctx context.Context) (engine.SyncState, error) {
 			return st, fmt.Errorf("sync state %s=%q: %w", k, v, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return st, err
-	}
-	err = r.r.QueryRowContext(ctx, `SELECT count(*) FROM _hearth_outbox`).Scan(&st.Pending)
-	return st, err
+	st.Pending = int(r.pending.Load())
+	return st, rows.Err()
 }
 
 // Reset drops the replicated state and the cursor but keeps the outbox: what a replica does
@@ -350,7 +398,8 @@ func (r *Replica) Reset(ctx context.Context) error {
 // drop (engine.Stale: an old update of a row whose deletion was compacted) is dropped here too,
 // so the deleted row is not resurrected on either side. Batches are formed afresh.
 func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
-	return r.Update(ctx, func(tx *Tx) error {
+	var dropped int64
+	err := r.Update(ctx, func(tx *Tx) error {
 		rows, err := tx.Tx.QueryContext(ctx, `SELECT seq, change FROM _hearth_outbox ORDER BY seq`)
 		if err != nil {
 			return err
@@ -386,6 +435,7 @@ func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
 				if _, err := tx.Exec(`DELETE FROM _hearth_outbox WHERE seq = ?`, e.seq); err != nil {
 					return err
 				}
+				dropped++
 				continue
 			}
 			if _, err := tx.Apply(&e.ch); err != nil {
@@ -395,4 +445,8 @@ func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
 		_, err = tx.Exec(`UPDATE _hearth_outbox SET batch = NULL`)
 		return err
 	})
+	if err == nil {
+		r.pending.Add(-dropped)
+	}
+	return err
 }
