@@ -68,7 +68,9 @@ func ddl(st engine.Step) []string {
 			cols = append(cols, fmt.Sprintf("%q %s", c.Name, c.Type))
 		}
 		cols = append(cols, `_v BLOB NOT NULL`)
-		out := []string{fmt.Sprintf("CREATE TABLE %q (%s)", t.Name, strings.Join(cols, ", "))}
+		// WITHOUT ROWID: rows are keyed by their text id, so a rowid table would keep a second
+		// b-tree (the id index) and every write would touch both.
+		out := []string{fmt.Sprintf("CREATE TABLE %q (%s) WITHOUT ROWID", t.Name, strings.Join(cols, ", "))}
 		if t.ScopeColumn != "" && t.ScopeColumn != "id" {
 			out = append(out, fmt.Sprintf("CREATE INDEX %q ON %q(%q)", t.Name+"_"+t.ScopeColumn, t.Name, t.ScopeColumn))
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,16 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 	out := make([]engine.Change, 0, len(muts))
 	var ceil engine.HLC
 	err := r.Update(ctx, func(tx *Tx) error {
+		if len(muts) > 1 {
+			keys := make([]engine.Change, len(muts))
+			for i, m := range muts {
+				keys[i] = engine.Change{Table: m.Table, ID: m.ID}
+			}
+			if err := tx.Prefetch(keys); err != nil {
+				return err
+			}
+		}
+		encoded := make([][]byte, 0, len(muts))
 		for _, m := range muts {
 			ch, err := engine.Local(mergeTx{tx}, r.schema, r.clock, r.site, m)
 			if err != nil {
@@ -144,10 +155,11 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT INTO _hearth_outbox (change) VALUES (?)`, b); err != nil {
-				return fmt.Errorf("outbox: %w", err)
-			}
+			encoded = append(encoded, b)
 			out = append(out, ch)
+		}
+		if err := appendOutbox(tx, encoded); err != nil {
+			return err
 		}
 		var err error
 		ceil, err = r.leaseClock(tx)
@@ -165,6 +177,23 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 		fn()
 	}
 	return out, nil
+}
+
+// appendOutbox inserts encoded changes into the outbox, several rows per statement.
+func appendOutbox(tx *Tx, encoded [][]byte) error {
+	for len(encoded) > 0 {
+		n := chunk(len(encoded))
+		q := `INSERT INTO _hearth_outbox (change) VALUES (?)` + strings.Repeat(`, (?)`, n-1)
+		args := make([]any, n)
+		for i, b := range encoded[:n] {
+			args[i] = b
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		encoded = encoded[n:]
+	}
+	return nil
 }
 
 // NextBatch returns the oldest unacknowledged batch: a batch sent before is returned again
