@@ -110,12 +110,14 @@ func (db *DB) Reader() *sql.DB { return db.r }
 // Tx is one write transaction of a store.
 type Tx struct {
 	*sql.Tx
-	db    *DB
-	ctx   context.Context
-	cache map[string]*sql.Stmt
-	fresh []string // queries first seen in this transaction, prepared on the pool after it
-	rows  map[rowKey]*cachedRow
-	dirty []rowKey
+	db         *DB
+	ctx        context.Context
+	cache      map[string]*sql.Stmt
+	fresh      []string // queries first seen in this transaction, prepared on the pool after it
+	rows       map[rowKey]*cachedRow
+	dirty      []rowKey
+	notes      map[rowKey]*cachedNotes
+	dirtyNotes []rowKey
 }
 
 // Update runs fn in one write transaction, committed when fn returns nil. Cancelling ctx
@@ -130,7 +132,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: stx, db: db, ctx: run, cache: map[string]*sql.Stmt{}, rows: map[rowKey]*cachedRow{}}
+	tx := &Tx{Tx: stx, db: db, ctx: run, cache: map[string]*sql.Stmt{}, rows: map[rowKey]*cachedRow{}, notes: map[rowKey]*cachedNotes{}}
 	defer func() { db.promote(tx.fresh) }()
 	if err := fn(tx); err != nil {
 		stx.Rollback()

@@ -210,6 +210,11 @@ func (tx *Tx) Prefetch(changes []engine.Change) error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("prefetch %s: %w", t.Name, err)
 		}
+		if t.NoteCol() >= 0 {
+			if err := tx.loadNotes(t, list); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -242,6 +247,9 @@ func (m mergeTx) SaveRow(t *engine.Table, id string, r *engine.Row) error {
 // flush writes the rows changed in this transaction: live rows as multi-row upserts, rows
 // that died as one delete per table.
 func (tx *Tx) flush() error {
+	if err := tx.flushNotes(); err != nil {
+		return err
+	}
 	if len(tx.dirty) == 0 {
 		return nil
 	}
@@ -304,42 +312,109 @@ func chunk(n int) int {
 	return 1
 }
 
+// cachedNotes are a row's note versions as this transaction sees them.
+type cachedNotes struct {
+	vs    []engine.NoteVersion
+	dirty bool
+}
+
 func (m mergeTx) LoadNotes(t *engine.Table, id string) ([]engine.NoteVersion, error) {
-	s, err := m.tx.Stmt(`SELECT hlc, site, value, superseded FROM _hearth_notes WHERE tbl = ? AND id = ?`)
-	if err != nil {
+	key := rowKey{t, id}
+	if c, ok := m.tx.notes[key]; ok {
+		return append([]engine.NoteVersion(nil), c.vs...), nil
+	}
+	if err := m.tx.loadNotes(t, []string{id}); err != nil {
 		return nil, err
 	}
-	rows, err := s.QueryContext(m.tx.ctx, t.Name, id)
+	return append([]engine.NoteVersion(nil), m.tx.notes[key].vs...), nil
+}
+
+// loadNotes reads the note versions of rows into the cache, one query for all of them.
+func (tx *Tx) loadNotes(t *engine.Table, ids []string) error {
+	arr, err := json.Marshal(ids)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	s, err := tx.Stmt(`SELECT id, hlc, site, value, superseded FROM _hearth_notes WHERE tbl = ? AND id IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(tx.ctx, t.Name, string(arr))
+	if err != nil {
+		return fmt.Errorf("load notes of %s: %w", t.Name, err)
 	}
 	defer rows.Close()
-	var out []engine.NoteVersion
+	for _, id := range ids {
+		tx.notes[rowKey{t, id}] = &cachedNotes{}
+	}
 	for rows.Next() {
+		var id string
 		var hlc, site int64
 		var n engine.NoteVersion
 		var val sql.NullString
-		if err := rows.Scan(&hlc, &site, &val, &n.Superseded); err != nil {
-			return nil, err
+		if err := rows.Scan(&id, &hlc, &site, &val, &n.Superseded); err != nil {
+			return err
 		}
 		n.Version = engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}
 		if val.Valid {
 			n.Value = val.String
 		}
-		out = append(out, n)
+		c := tx.notes[rowKey{t, id}]
+		c.vs = append(c.vs, n)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 func (m mergeTx) SaveNotes(t *engine.Table, id string, vs []engine.NoteVersion) error {
-	if _, err := m.tx.Exec(`DELETE FROM _hearth_notes WHERE tbl = ? AND id = ?`, t.Name, id); err != nil {
-		return err
+	key := rowKey{t, id}
+	c := m.tx.notes[key]
+	if c == nil {
+		c = &cachedNotes{}
+		m.tx.notes[key] = c
 	}
-	for _, n := range vs {
-		if _, err := m.tx.Exec(`INSERT INTO _hearth_notes (tbl, id, hlc, site, value, superseded) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.Name, id, int64(n.Version.HLC), int64(n.Version.Site), n.Value, n.Superseded); err != nil {
+	c.vs = append([]engine.NoteVersion(nil), vs...)
+	if !c.dirty {
+		c.dirty = true
+		m.tx.dirtyNotes = append(m.tx.dirtyNotes, key)
+	}
+	return nil
+}
+
+// flushNotes replaces the stored note versions of the rows whose notes changed.
+func (tx *Tx) flushNotes() error {
+	byTable := map[*engine.Table][]string{}
+	var order []*engine.Table
+	var rows []any
+	for _, k := range tx.dirtyNotes {
+		if _, ok := byTable[k.t]; !ok {
+			order = append(order, k.t)
+		}
+		byTable[k.t] = append(byTable[k.t], k.id)
+		c := tx.notes[k]
+		c.dirty = false
+		for _, n := range c.vs {
+			rows = append(rows, k.t.Name, k.id, int64(n.Version.HLC), int64(n.Version.Site), n.Value, n.Superseded)
+		}
+	}
+	tx.dirtyNotes = tx.dirtyNotes[:0]
+	for _, t := range order {
+		arr, err := json.Marshal(byTable[t])
+		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(`DELETE FROM _hearth_notes WHERE tbl = ? AND id IN (SELECT value FROM json_each(?))`, t.Name, string(arr)); err != nil {
+			return fmt.Errorf("write notes of %s: %w", t.Name, err)
+		}
+	}
+	const cols = 6
+	for len(rows) > 0 {
+		n := chunk(len(rows) / cols)
+		q := `INSERT INTO _hearth_notes (tbl, id, hlc, site, value, superseded) VALUES (?, ?, ?, ?, ?, ?)` +
+			strings.Repeat(`, (?, ?, ?, ?, ?, ?)`, n-1)
+		if _, err := tx.Exec(q, rows[:n*cols]...); err != nil {
+			return fmt.Errorf("write notes: %w", err)
+		}
+		rows = rows[n*cols:]
 	}
 	return nil
 }
