@@ -225,6 +225,39 @@ func (tx *Tx) Apply(ch *engine.Change) (engine.Result, error) {
 	return engine.Apply(mergeTx{tx}, tx.db.schema, ch)
 }
 
+// storedChange is a change kept in one of the store's queues (outbox, future) with its key.
+type storedChange struct {
+	seq int64
+	ch  engine.Change
+}
+
+// readChanges runs query, which selects (seq, encoded change) rows, and decodes them all before
+// returning, so that the caller may write to the same tables while going through them.
+func (tx *Tx) readChanges(query string, args ...any) ([]storedChange, error) {
+	s, err := tx.Stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(tx.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedChange
+	for rows.Next() {
+		var sc storedChange
+		var b []byte
+		if err := rows.Scan(&sc.seq, &b); err != nil {
+			return nil, err
+		}
+		if sc.ch, err = engine.DecodeChange(b); err != nil {
+			return nil, fmt.Errorf("stored change %d: %w", sc.seq, err)
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
 // Known reports whether the store holds anything of a row: the row, or its tombstone.
 func (tx *Tx) Known(table, id string) (bool, error) {
 	t := tx.db.schema.Table(table)

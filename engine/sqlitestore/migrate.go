@@ -83,31 +83,9 @@ func ddl(st engine.Step) []string {
 // replayFuture applies again, after an upgrade, the changes kept because they named tables or
 // columns the older schema lacked. Merge is idempotent, so the parts applied before are no-ops.
 func replayFuture(tx *Tx) error {
-	rows, err := tx.Tx.QueryContext(tx.ctx, `SELECT seq, change FROM _hearth_future ORDER BY seq`)
+	all, err := tx.readChanges(`SELECT seq, change FROM _hearth_future ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read kept changes: %w", err)
-	}
-	type kept struct {
-		seq int64
-		ch  engine.Change
-	}
-	var all []kept
-	for rows.Next() {
-		var k kept
-		var b []byte
-		if err := rows.Scan(&k.seq, &b); err != nil {
-			rows.Close()
-			return err
-		}
-		if k.ch, err = engine.DecodeChange(b); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, k := range all {
 		res, err := tx.Apply(&k.ch)

@@ -242,28 +242,12 @@ func (r *Replica) NextBatch(ctx context.Context, max int) (engine.Push, error) {
 }
 
 func batchChanges(tx *Tx, batch string) ([]engine.Change, error) {
-	s, err := tx.Stmt(`SELECT change FROM _hearth_outbox WHERE batch = ? ORDER BY seq`)
-	if err != nil {
-		return nil, err
+	stored, err := tx.readChanges(`SELECT seq, change FROM _hearth_outbox WHERE batch = ? ORDER BY seq`, batch)
+	out := make([]engine.Change, len(stored))
+	for i, sc := range stored {
+		out[i] = sc.ch
 	}
-	rows, err := s.QueryContext(tx.ctx, batch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []engine.Change
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		ch, err := engine.DecodeChange(b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ch)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // AckBatch removes an acknowledged batch from the outbox and records where its deletes sit in
@@ -429,30 +413,8 @@ func (r *Replica) Reset(ctx context.Context) error {
 func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
 	var dropped int64
 	err := r.Update(ctx, func(tx *Tx) error {
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT seq, change FROM _hearth_outbox ORDER BY seq`)
+		all, err := tx.readChanges(`SELECT seq, change FROM _hearth_outbox ORDER BY seq`)
 		if err != nil {
-			return err
-		}
-		type entry struct {
-			seq int64
-			ch  engine.Change
-		}
-		var all []entry
-		for rows.Next() {
-			var e entry
-			var b []byte
-			if err := rows.Scan(&e.seq, &b); err != nil {
-				rows.Close()
-				return err
-			}
-			if e.ch, err = engine.DecodeChange(b); err != nil {
-				rows.Close()
-				return err
-			}
-			all = append(all, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, e := range all {
