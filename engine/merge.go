@@ -63,6 +63,10 @@ func apply(tx MergeTx, t *Table, ch *Change, row Row, found bool) (Result, error
 	if ch.Site == 0 || ch.HLC == 0 {
 		return Result{}, fmt.Errorf("%w: change to %s/%s has no version", ErrProtocol, ch.Table, ch.ID)
 	}
+	// The shape first: everything after indexes Vals by the position of a name in Cols.
+	if !ch.Delete && (len(ch.Cols) == 0 || len(ch.Cols) != len(ch.Vals)) {
+		return Result{}, fmt.Errorf("%w: change to %s/%s has %d columns and %d values", ErrProtocol, ch.Table, ch.ID, len(ch.Cols), len(ch.Vals))
+	}
 	if err := checkScope(t, ch, &row, found); err != nil {
 		return Result{}, err
 	}
@@ -89,9 +93,6 @@ func apply(tx MergeTx, t *Table, ch *Change, row Row, found bool) (Result, error
 		}
 		res.Changed = true
 	} else {
-		if len(ch.Cols) == 0 || len(ch.Cols) != len(ch.Vals) {
-			return Result{}, fmt.Errorf("%w: change to %s/%s has %d columns and %d values", ErrProtocol, ch.Table, ch.ID, len(ch.Cols), len(ch.Vals))
-		}
 		if t.Policy == AppendOnly && found {
 			if slices.ContainsFunc(row.Versions, func(x Version) bool { return !x.IsZero() && x != v }) {
 				return Result{}, fmt.Errorf("change %s/%s: %w", ch.Table, ch.ID, ErrAppendOnly)

@@ -208,7 +208,11 @@ func EncodeFrame(f *Frame) ([]byte, error) {
 }
 
 // DecodeFrame parses and validates a frame: the body must match the type.
-func DecodeFrame(b []byte) (*Frame, error) {
+func DecodeFrame(b []byte) (_ *Frame, err error) {
+	if err := checkMsgpack(b, MaxFrameDepth); err != nil {
+		return nil, err
+	}
+	defer recoverDecode(&err)
 	var f Frame
 	r := bytes.NewReader(b)
 	dec := msgpack.NewDecoder(r)
@@ -256,8 +260,18 @@ func EncodeChange(c *Change) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// recoverDecode turns a panic of the msgpack decoder into a refusal. Hostile input can make
+// it panic (a map that repeats a key holding an array, for one); a refused frame must not take
+// down the process that received it.
+func recoverDecode(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: malformed msgpack (%v)", ErrProtocol, r)
+	}
+}
+
 // DecodeChange parses EncodeChange's form.
-func DecodeChange(b []byte) (Change, error) {
+func DecodeChange(b []byte) (_ Change, err error) {
+	defer recoverDecode(&err)
 	var c Change
 	if err := msgpack.Unmarshal(b, &c); err != nil {
 		return c, fmt.Errorf("decode change: %w", err)
