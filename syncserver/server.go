@@ -37,6 +37,13 @@ type Options struct {
 	PingInterval time.Duration // keepalive; a silent peer is dropped after twice this (10s)
 	Retention    time.Duration // replicas unseen this long are retired (30 days)
 	CompactEvery time.Duration // how often tenants are compacted (1h; negative: never)
+	// MaxSessions caps open sync sessions (15,000: a process may hold 20,000 files here).
+	MaxSessions int
+	// PushRate and TenantPushRate cap pushed changes per second for one connection and for
+	// one clinic (20,000 and 100,000; negative: unlimited). Pushes over the rate are refused
+	// with a retryable error and sent again by the replica.
+	PushRate       int
+	TenantPushRate int
 }
 
 // Server serves the sync protocol and operational endpoints over HTTP.
@@ -48,11 +55,13 @@ type Server struct {
 	metrics *metrics
 	up      websocket.Upgrader
 
-	mu      sync.Mutex
-	tenants map[string]*Tenant
-	closed  bool
-	wg      sync.WaitGroup
-	stop    chan struct{}
+	mu       sync.Mutex
+	tenants  map[string]*Tenant
+	limits   map[string]*bucket // per-tenant push rate
+	sessions int
+	closed   bool
+	wg       sync.WaitGroup
+	stop     chan struct{}
 }
 
 // New opens the server's data directory.
@@ -90,6 +99,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.CompactEvery == 0 {
 		opts.CompactEvery = time.Hour
 	}
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = 15000
+	}
+	if opts.PushRate == 0 {
+		opts.PushRate = 20000
+	}
+	if opts.TenantPushRate == 0 {
+		opts.TenantPushRate = 100000
+	}
 	if err := os.MkdirAll(filepath.Join(opts.DataDir, "tenants"), 0o700); err != nil {
 		return nil, fmt.Errorf("syncserver: data directory: %w", err)
 	}
@@ -100,7 +118,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, log: opts.Logger, dir: dir, metrics: newMetrics(),
 		clock:   engine.NewClock(opts.Now, opts.MaxDrift),
-		tenants: map[string]*Tenant{}, stop: make(chan struct{}),
+		tenants: map[string]*Tenant{}, limits: map[string]*bucket{}, stop: make(chan struct{}),
 		up: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
 			// Connections authenticate with a token in the first frame, not with cookies, so a
 			// cross-origin page gains nothing from connecting.
@@ -150,6 +168,18 @@ func (s *Server) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	}
 	s.tenants[id] = t
 	return t, nil
+}
+
+// tenantLimit returns the push-rate bucket of a tenant.
+func (s *Server) tenantLimit(id string) *bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.limits[id]
+	if !ok {
+		b = newBucket(float64(s.opts.TenantPushRate), s.opts.TenantPushRate, s.opts.Now)
+		s.limits[id] = b
+	}
+	return b
 }
 
 // TenantPath is where a tenant's store lives under a data directory.

@@ -30,6 +30,8 @@ type session struct {
 	// own changes are left out of its pages, since it pushed them in this session. Before, they
 	// are not: a re-syncing or restored replica needs its own earlier changes back.
 	live bool
+	// pushLimit caps this connection's pushed changes per second.
+	pushLimit *bucket
 }
 
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +43,15 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.wg.Add(1) // Close waits for the session before closing the stores it writes to
+	s.sessions++
+	full := s.sessions > s.opts.MaxSessions
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		s.sessions--
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 	ws, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered the request
@@ -61,8 +70,14 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	ss := &session{s: s, conn: conn, log: s.log.With("tenant", tenantID, "remote", r.RemoteAddr)}
-	err = ss.run(ctx, tenantID)
+	ss := &session{s: s, conn: conn, log: s.log.With("tenant", tenantID, "remote", r.RemoteAddr),
+		pushLimit: newBucket(float64(s.opts.PushRate), s.opts.PushRate, s.opts.Now)}
+	if full {
+		err = &engine.Error{Code: engine.CodeUnavailable, Retryable: true,
+			Message: "the sync server is at its connection limit; the app retries shortly"}
+	} else {
+		err = ss.run(ctx, tenantID)
+	}
 	var fe *engine.Error
 	if errors.As(err, &fe) {
 		s.metrics.errors.WithLabelValues(fe.Code).Inc()
@@ -281,6 +296,13 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 		}
 		if err := ss.s.clock.Check(ch.HLC); err != nil {
 			return fail(engine.CodeClockSkew, false, "change %d: %v: check the device's clock", i, err)
+		}
+	}
+	for _, b := range []*bucket{ss.pushLimit, ss.s.tenantLimit(ss.tenant.ID)} {
+		if ok, wait := b.take(len(p.Changes)); !ok {
+			ss.s.metrics.errors.WithLabelValues(engine.CodeRateLimited).Inc()
+			return ss.send(ctx, &engine.Frame{Type: engine.MsgError, Error: &engine.Error{Code: engine.CodeRateLimited, Retryable: true, Batch: p.Batch,
+				Message: fmt.Sprintf("too many changes at once; the batch is sent again in %s", wait.Round(time.Millisecond))}})
 		}
 	}
 	start := time.Now()

@@ -20,6 +20,9 @@ type config struct {
 	CompactEvery time.Duration
 	MaxBatch     int
 	PageSize     int
+	MaxSessions  int
+	PushRate     int
+	TenantRate   int
 	MaxDrift     time.Duration
 	ShutdownWait time.Duration
 	LogLevel     slog.Level
@@ -43,6 +46,9 @@ var envNames = map[string]string{
 	"compact-every":    "HEARTH_COMPACT_EVERY",
 	"max-batch":        "HEARTH_MAX_BATCH",
 	"page-size":        "HEARTH_PAGE_SIZE",
+	"max-sessions":     "HEARTH_MAX_SESSIONS",
+	"push-rate":        "HEARTH_PUSH_RATE",
+	"tenant-push-rate": "HEARTH_TENANT_PUSH_RATE",
 	"max-drift":        "HEARTH_MAX_DRIFT",
 	"shutdown-timeout": "HEARTH_SHUTDOWN_TIMEOUT",
 	"log-level":        "HEARTH_LOG_LEVEL",
@@ -71,6 +77,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.DurationVar(&c.CompactEvery, "compact-every", time.Hour, "how often tenants are compacted (negative: never)")
 	fs.IntVar(&c.MaxBatch, "max-batch", 10000, "most changes accepted in one push")
 	fs.IntVar(&c.PageSize, "page-size", 2000, "most changes sent in one page")
+	fs.IntVar(&c.MaxSessions, "max-sessions", 15000, "most open sync sessions; more are asked to retry")
+	fs.IntVar(&c.PushRate, "push-rate", 20000, "pushed changes per second per connection (negative: unlimited)")
+	fs.IntVar(&c.TenantRate, "tenant-push-rate", 100000, "pushed changes per second per clinic (negative: unlimited)")
 	fs.DurationVar(&c.MaxDrift, "max-drift", 5*time.Minute, "how far ahead of the server's clock a change may be")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -125,8 +134,10 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		return c, &usageError{errors.New("--addr is empty")}
 	case c.Data == "":
 		return c, &usageError{errors.New("--data is empty")}
-	case c.MaxBatch <= 0 || c.PageSize <= 0:
-		return c, &usageError{errors.New("--max-batch and --page-size must be positive")}
+	case c.MaxBatch <= 0 || c.PageSize <= 0 || c.MaxSessions <= 0:
+		return c, &usageError{errors.New("--max-batch, --page-size and --max-sessions must be positive")}
+	case c.PushRate == 0 || c.TenantRate == 0:
+		return c, &usageError{errors.New("--push-rate and --tenant-push-rate must be positive, or negative for no limit")}
 	case c.Retention <= 0 || c.MaxDrift <= 0 || c.ShutdownWait <= 0:
 		return c, &usageError{errors.New("--retention, --max-drift and --shutdown-timeout must be positive")}
 	case c.CompactEvery == 0:

@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		DataDir: cfg.Data, Schema: clinic.Schema, Signer: signer, Logger: log,
 		MaxBatch: cfg.MaxBatch, PageSize: cfg.PageSize, MaxDrift: cfg.MaxDrift,
 		Retention: cfg.Retention, CompactEvery: cfg.CompactEvery,
+		MaxSessions: cfg.MaxSessions, PushRate: cfg.PushRate, TenantPushRate: cfg.TenantRate,
 	})
 	if err != nil {
 		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
