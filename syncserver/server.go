@@ -34,7 +34,7 @@ type Options struct {
 	MaxBatch     int           // most changes in one push (10,000)
 	PageSize     int           // most changes in one page (2,000)
 	MaxDrift     time.Duration // how far in the future a change's clock may be (5m)
-	PingInterval time.Duration // keepalive; a silent peer is dropped after twice this (10s)
+	PingInterval time.Duration // keepalive; a silent peer is dropped after twice this (5s)
 	Retention    time.Duration // replicas unseen this long are retired (30 days)
 	CompactEvery time.Duration // how often tenants are compacted (1h; negative: never)
 	// MaxSessions caps open sync sessions (15,000: a process may hold 20,000 files here).
@@ -91,7 +91,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.MaxDrift = engine.DefaultMaxDrift
 	}
 	if opts.PingInterval <= 0 {
-		opts.PingInterval = 10 * time.Second
+		opts.PingInterval = 5 * time.Second
 	}
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour

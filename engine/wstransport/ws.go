@@ -27,7 +27,7 @@ type Dialer struct {
 	Header http.Header
 	// MaxMessage caps received messages (default MaxMessage).
 	MaxMessage int64
-	// PingInterval is how often to ping; a peer silent for twice as long is dead (default 10s).
+	// PingInterval is how often to ping; a peer silent for twice as long is dead (default 5s).
 	PingInterval time.Duration
 }
 
@@ -61,7 +61,7 @@ func New(ws *websocket.Conn, maxMessage int64, ping time.Duration) *Conn {
 		maxMessage = MaxMessage
 	}
 	if ping <= 0 {
-		ping = 10 * time.Second
+		ping = 5 * time.Second // a stalled link is noticed within 10s, not at the TCP timeout
 	}
 	c := &Conn{ws: ws, ping: ping, done: make(chan struct{})}
 	ws.SetReadLimit(maxMessage)
