@@ -44,6 +44,11 @@ type Options struct {
 	// with a retryable error and sent again by the replica.
 	PushRate       int
 	TenantPushRate int
+	// MaxTenantPages, when positive, caps each tenant store at this many SQLite pages (PRAGMA
+	// max_page_count on its writer connection; never below the store's size when opened). A
+	// push that would grow the store past it fails as it would on a full disk: for tests and
+	// drills of that case without a real full disk. Zero: no cap.
+	MaxTenantPages int
 }
 
 // Server serves the sync protocol and operational endpoints over HTTP.
@@ -165,6 +170,12 @@ func (s *Server) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	t, err := OpenTenant(ctx, id, TenantPath(s.opts.DataDir, id), s.opts.Schema, s.opts.Now)
 	if err != nil {
 		return nil, err
+	}
+	if s.opts.MaxTenantPages > 0 {
+		if err := t.limitPages(ctx, s.opts.MaxTenantPages); err != nil {
+			t.Close()
+			return nil, err
+		}
 	}
 	s.tenants[id] = t
 	return t, nil

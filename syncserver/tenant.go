@@ -60,6 +60,19 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 // Close closes the tenant's store.
 func (t *Tenant) Close() error { return t.db.Close() }
 
+// limitPages caps the store at n pages (see Options.MaxTenantPages). max_page_count is a setting
+// of the connection, and the store writes through its one long-lived writer connection.
+func (t *Tenant) limitPages(ctx context.Context, n int) error {
+	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		_, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tenant %s: max pages: %w", t.ID, err)
+	}
+	return nil
+}
+
 // DB returns the tenant's store, for reads and hashing.
 func (t *Tenant) DB() *sqlitestore.DB { return t.db }
 

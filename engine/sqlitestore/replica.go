@@ -17,7 +17,7 @@ import (
 )
 
 const replicaDDL = `
-CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY, batch TEXT, change BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY, batch TEXT, hlc INTEGER NOT NULL, change BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS _hearth_outbox_batch ON _hearth_outbox(batch) WHERE batch IS NOT NULL;
 `
 
@@ -31,30 +31,21 @@ type Replica struct {
 	mu      sync.Mutex
 	onWrite []func()
 
-	pending atomic.Int64  // outbox size, kept in memory: counting the table on every status is O(n)
-	ceiling atomic.Uint64 // the clock value persisted: every issued timestamp is below it
+	pending atomic.Int64 // outbox size, kept in memory: counting the table on every status is O(n)
 }
 
-// clockLease is how far ahead of the clock the persisted ceiling is set. Persisting a ceiling
-// rather than every timestamp costs one metadata write per lease instead of one per write;
-// after a restart the clock starts at the ceiling, at most this far ahead of wall time.
-const clockLease = 30 * time.Second
-
-// leaseClock persists a new clock ceiling if the clock has passed the current one, returning
-// the ceiling to publish once the transaction commits (0 if unchanged).
-func (r *Replica) leaseClock(tx *Tx) (engine.HLC, error) {
-	last := r.clock.Last()
-	if uint64(last) < r.ceiling.Load() {
-		return 0, nil
+// saveClock records the clock in the store, if it moved past what is recorded. It runs when a
+// batch is acknowledged and when a page is applied, not on every write: a write's timestamp is
+// in its outbox row until then, and OpenReplica restores the clock from both.
+func saveClock(tx *Tx, c engine.HLC) error {
+	v, err := tx.Meta("clock")
+	if err != nil {
+		return err
 	}
-	ceil := last + engine.NewHLC(clockLease.Milliseconds(), 0)
-	return ceil, tx.SetMeta("clock", strconv.FormatUint(uint64(ceil), 10))
-}
-
-func (r *Replica) publishCeiling(c engine.HLC) {
-	if c != 0 {
-		r.ceiling.Store(uint64(c))
+	if old, _ := strconv.ParseUint(v, 10, 64); uint64(c) <= old {
+		return nil
 	}
+	return tx.SetMeta("clock", strconv.FormatUint(uint64(c), 10))
 }
 
 // ReplicaOptions tune a replica.
@@ -90,18 +81,21 @@ func OpenReplica(ctx context.Context, path string, schema *engine.Schema, opts R
 		if err != nil {
 			return err
 		}
-		// Never issue a timestamp below one this replica already wrote, even if the wall
-		// clock went back while it was closed.
-		last, err := tx.Meta("clock")
-		if err != nil || last == "" {
+		// Never issue a timestamp below one this replica already issued or applied, even if the
+		// wall clock went back while it was closed: the last is either recorded or in the outbox.
+		var n uint64
+		if last, err := tx.Meta("clock"); err != nil {
+			return err
+		} else if last != "" {
+			if n, err = strconv.ParseUint(last, 10, 64); err != nil {
+				return fmt.Errorf("stored clock %q: %w", last, err)
+			}
+		}
+		var pending sql.NullInt64
+		if err := tx.QueryRow(`SELECT max(hlc) FROM _hearth_outbox`).Scan(&pending); err != nil {
 			return err
 		}
-		n, err := strconv.ParseUint(last, 10, 64)
-		if err != nil {
-			return fmt.Errorf("stored clock %q: %w", last, err)
-		}
-		r.clock.Restore(engine.HLC(n))
-		r.ceiling.Store(n)
+		r.clock.Restore(engine.HLC(max(n, uint64(pending.Int64))))
 		return nil
 	})
 	if err == nil {
@@ -134,7 +128,6 @@ func (r *Replica) OnLocalWrite(fn func()) {
 // returns the changes made, in order.
 func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.Change, error) {
 	out := make([]engine.Change, 0, len(muts))
-	var ceil engine.HLC
 	err := r.Update(ctx, func(tx *Tx) error {
 		if len(muts) > 1 {
 			keys := make([]engine.Change, len(muts))
@@ -158,17 +151,11 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 			encoded = append(encoded, b)
 			out = append(out, ch)
 		}
-		if err := appendOutbox(tx, encoded); err != nil {
-			return err
-		}
-		var err error
-		ceil, err = r.leaseClock(tx)
-		return err
+		return appendOutbox(tx, out, encoded)
 	})
 	if err != nil {
 		return nil, err
 	}
-	r.publishCeiling(ceil)
 	r.pending.Add(int64(len(out)))
 	r.mu.Lock()
 	fns := r.onWrite
@@ -180,18 +167,18 @@ func (r *Replica) Write(ctx context.Context, muts ...engine.Mutation) ([]engine.
 }
 
 // appendOutbox inserts encoded changes into the outbox, several rows per statement.
-func appendOutbox(tx *Tx, encoded [][]byte) error {
+func appendOutbox(tx *Tx, chs []engine.Change, encoded [][]byte) error {
 	for len(encoded) > 0 {
 		n := chunk(len(encoded))
-		q := `INSERT INTO _hearth_outbox (change) VALUES (?)` + strings.Repeat(`, (?)`, n-1)
-		args := make([]any, n)
+		q := `INSERT INTO _hearth_outbox (hlc, change) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, n-1)
+		args := make([]any, 0, 2*n)
 		for i, b := range encoded[:n] {
-			args[i] = b
+			args = append(args, int64(chs[i].HLC), b)
 		}
 		if _, err := tx.Exec(q, args...); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
-		encoded = encoded[n:]
+		chs, encoded = chs[n:], encoded[n:]
 	}
 	return nil
 }
@@ -259,6 +246,13 @@ func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
 		if err != nil {
 			return err
 		}
+		var newest engine.HLC
+		for i := range chs {
+			newest = max(newest, chs[i].HLC)
+		}
+		if err := saveClock(tx, newest); err != nil {
+			return err
+		}
 		for i := range chs {
 			if chs[i].Delete && i < len(ack.Seqs) && ack.Seqs[i] > 0 {
 				if err := tx.SetTombstoneSeq(&chs[i], ack.Seqs[i]); err != nil {
@@ -305,7 +299,6 @@ func markAcked(tx *Tx) error {
 // ApplyRemote applies one page of the server's log and stores its cursor in the same
 // transaction, so that a crash leaves either the whole page applied or none of it.
 func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
-	var ceil engine.HLC
 	err := r.Update(ctx, func(tx *Tx) error {
 		if err := tx.Prefetch(page.Changes); err != nil {
 			return err
@@ -342,8 +335,7 @@ func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
 		if err := tx.SetMeta("cursor", strconv.FormatUint(page.Cursor, 10)); err != nil {
 			return err
 		}
-		var err error
-		if ceil, err = r.leaseClock(tx); err != nil {
+		if err := saveClock(tx, r.clock.Last()); err != nil {
 			return err
 		}
 		if err := tx.SetMeta("last_sync", time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
@@ -354,7 +346,6 @@ func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
 	if err != nil {
 		return fmt.Errorf("apply page to cursor %d: %w", page.Cursor, err)
 	}
-	r.publishCeiling(ceil)
 	return nil
 }
 

@@ -27,6 +27,9 @@ type config struct {
 	ShutdownWait time.Duration
 	LogLevel     slog.Level
 	LogFormat    string
+
+	// MaxTenantPages caps each tenant store's size in SQLite pages, to drill a full disk (0: no cap).
+	MaxTenantPages int
 }
 
 // usageError is a mistake in the command line or the environment: exit status 2.
@@ -50,6 +53,7 @@ var envNames = map[string]string{
 	"push-rate":        "HEARTH_PUSH_RATE",
 	"tenant-push-rate": "HEARTH_TENANT_PUSH_RATE",
 	"max-drift":        "HEARTH_MAX_DRIFT",
+	"max-tenant-pages": "HEARTH_MAX_TENANT_PAGES",
 	"shutdown-timeout": "HEARTH_SHUTDOWN_TIMEOUT",
 	"log-level":        "HEARTH_LOG_LEVEL",
 	"log-format":       "HEARTH_LOG_FORMAT",
@@ -81,6 +85,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.IntVar(&c.PushRate, "push-rate", 20000, "pushed changes per second per connection (negative: unlimited)")
 	fs.IntVar(&c.TenantRate, "tenant-push-rate", 100000, "pushed changes per second per clinic (negative: unlimited)")
 	fs.DurationVar(&c.MaxDrift, "max-drift", 5*time.Minute, "how far ahead of the server's clock a change may be")
+	fs.IntVar(&c.MaxTenantPages, "max-tenant-pages", 0, "for tests: cap each tenant store at this many 4 KiB pages, so pushes fail as on a full disk (0: no cap)")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
@@ -142,6 +147,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		return c, &usageError{errors.New("--retention, --max-drift and --shutdown-timeout must be positive")}
 	case c.CompactEvery == 0:
 		return c, &usageError{errors.New("--compact-every must be non-zero (negative disables compaction)")}
+	case c.MaxTenantPages < 0:
+		return c, &usageError{errors.New("--max-tenant-pages must not be negative (0: no cap)")}
 	}
 	return c, nil
 }

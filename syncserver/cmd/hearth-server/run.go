@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxBatch: cfg.MaxBatch, PageSize: cfg.PageSize, MaxDrift: cfg.MaxDrift,
 		Retention: cfg.Retention, CompactEvery: cfg.CompactEvery,
 		MaxSessions: cfg.MaxSessions, PushRate: cfg.PushRate, TenantPushRate: cfg.TenantRate,
+		MaxTenantPages: cfg.MaxTenantPages,
 	})
 	if err != nil {
 		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
