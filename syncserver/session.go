@@ -96,9 +96,9 @@ func (ss *session) send(ctx context.Context, f *engine.Frame) error {
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 2*ss.s.opts.PingInterval)
-	defer cancel()
-	return ss.conn.WriteMessage(wctx, b)
+	// No overall deadline: the transport gives up on a peer that stops taking bytes for two
+	// keepalive intervals, and lets a large page take as long as a slow link needs.
+	return ss.conn.WriteMessage(ctx, b)
 }
 
 func refuse(code, format string, args ...any) *engine.Error {

@@ -6,8 +6,10 @@
 package wstransport
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -79,10 +81,9 @@ func (c *Conn) keepalive() {
 		case <-c.done:
 			return
 		case <-t.C:
-			c.wmu.Lock()
-			err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.ping))
-			c.wmu.Unlock()
-			if err != nil {
+			// Control frames may be written concurrently with a message (gorilla allows it), so
+			// a ping goes out even while a large page is being written.
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.ping)); err != nil {
 				c.Close()
 				return
 			}
@@ -90,45 +91,92 @@ func (c *Conn) keepalive() {
 	}
 }
 
-// ReadMessage returns the next binary message. Cancelling ctx closes the connection.
+// chunkSize is how much is read or written between two extensions of a deadline.
+const chunkSize = 32 << 10
+
+// ReadMessage returns the next binary message. Cancelling ctx closes the connection. The read
+// deadline moves forward whenever bytes arrive, not only per message: on a slow link a large
+// page takes longer than the keepalive window to arrive, and is still progress.
 func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
+	fail := func(err error) ([]byte, error) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
 	for {
-		typ, b, err := c.ws.ReadMessage()
+		typ, r, err := c.ws.NextReader()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			return fail(err)
+		}
+		var buf bytes.Buffer
+		chunk := make([]byte, chunkSize)
+		for {
+			n, err := r.Read(chunk)
+			if n > 0 {
+				buf.Write(chunk[:n])
+				_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping))
 			}
-			return nil, err
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fail(err)
+			}
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping)) // any message proves the peer alive
 		if typ == websocket.BinaryMessage {
-			return b, nil
+			return buf.Bytes(), nil
 		}
 	}
 }
 
-// WriteMessage sends one binary message, giving up at ctx's deadline (or after 30s).
+// WriteMessage sends one binary message. Each chunk of it must get through within twice the
+// keepalive interval (a stalled peer is given up on), however long the whole message takes on a
+// slow link; ctx's deadline, if any, caps the whole. Cancelling ctx abandons the write.
 func (c *Conn) WriteMessage(ctx context.Context, b []byte) error {
-	dl, ok := ctx.Deadline()
-	if !ok {
-		dl = time.Now().Add(30 * time.Second)
-	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(dl)
-	return c.ws.WriteMessage(websocket.BinaryMessage, b)
+	stop := context.AfterFunc(ctx, func() { _ = c.ws.SetWriteDeadline(time.Now()) })
+	defer stop()
+	deadline := func() time.Time {
+		d := time.Now().Add(2 * c.ping)
+		if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+			d = cd
+		}
+		return d
+	}
+	_ = c.ws.SetWriteDeadline(deadline())
+	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return err
+	}
+	for len(b) > 0 {
+		if err := ctx.Err(); err != nil {
+			w.Close()
+			return err
+		}
+		n := min(len(b), chunkSize)
+		_ = c.ws.SetWriteDeadline(deadline())
+		if _, err := w.Write(b[:n]); err != nil {
+			w.Close()
+			return err
+		}
+		b = b[n:]
+	}
+	_ = c.ws.SetWriteDeadline(deadline())
+	return w.Close()
 }
 
-// Close closes the connection; it is safe to call more than once.
+// Close closes the connection; it is safe to call more than once, and does not wait for a
+// write in progress (which fails once the connection is closed).
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		close(c.done)
-		c.wmu.Lock()
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		c.wmu.Unlock()
 		err = c.ws.Close()
 	})
 	return err
