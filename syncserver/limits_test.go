@@ -79,3 +79,42 @@ func TestPushRateLimitDelaysButLosesNothing(t *testing.T) {
 		t.Fatalf("the replica's session was never rate limited:\n%s", regexp.MustCompile(`(?m)^hearth_errors.*$`).FindAll(m, -1))
 	}
 }
+
+// A replica that stops reading is disconnected: it no longer answers the server's pings (and its
+// socket soon takes no more bytes), so the server gives up within two ping intervals. The
+// server keeps no queue for it (sessions read pages from the log on demand); the others carry on.
+func TestStalledReaderIsDisconnected(t *testing.T) {
+	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tweak: func(o *syncserver.Options) { o.PingInterval = 200 * time.Millisecond }})
+	url, tok := srv.URL("clinic-a"), srv.Token(t, "clinic-a", "alice", "")
+	sessions := func() string {
+		t.Helper()
+		resp, err := http.Get(srv.HTTP.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		return string(regexp.MustCompile(`(?m)^hearth_sessions (\d+)$`).FindSubmatch(m)[1])
+	}
+	stalled, _ := dialRaw(t, url, tok, engine.NewSiteID(), 1)
+	stalled.send(&engine.Frame{Type: engine.MsgPull, Pull: &engine.Pull{}})
+	// It reads nothing from here on, while a writer pushes enough to fill any socket buffer.
+	writer := servertest.OpenReplica(t, clinic.Schema, url, tok)
+	for range 10 {
+		writePatients(t, writer, 2000)
+	}
+	writer.Sync(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for sessions() != "0" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled reader's session is still open (%s sessions)", sessions())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// It comes back later and resumes: a fresh replica catches up with everything.
+	late := servertest.OpenReplica(t, clinic.Schema, url, tok)
+	late.Sync(t)
+	if servertest.Hash(t, late) != servertest.Hash(t, writer) {
+		t.Fatal("a replica connecting after the stall did not catch up")
+	}
+}
