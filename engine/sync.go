@@ -264,7 +264,9 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	}
 	s.report(ctx, func(st *Status) { st.Online, st.CatchingUp, st.Err = true, true, "" })
 
-	in := make(chan inbound)
+	// Two frames of read-ahead: the next page arrives (and pings are answered) while this one is
+	// applied, and memory stays bounded at two pages.
+	in := make(chan inbound, 2)
 	go func() {
 		for {
 			b, err := conn.ReadMessage(ctx)

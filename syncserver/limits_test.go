@@ -84,7 +84,9 @@ func TestPushRateLimitDelaysButLosesNothing(t *testing.T) {
 // socket soon takes no more bytes), so the server gives up within two ping intervals. The
 // server keeps no queue for it (sessions read pages from the log on demand); the others carry on.
 func TestStalledReaderIsDisconnected(t *testing.T) {
-	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tweak: func(o *syncserver.Options) { o.PingInterval = 200 * time.Millisecond }})
+	// A short keepalive so the test is quick, yet longer than applying a page takes even under
+	// the race detector: a replica busy applying does not read, and so does not answer pings.
+	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tweak: func(o *syncserver.Options) { o.PingInterval = time.Second }})
 	url, tok := srv.URL("clinic-a"), srv.Token(t, "clinic-a", "alice", "")
 	sessions := func() string {
 		t.Helper()

@@ -67,6 +67,8 @@ type Server struct {
 	closed   bool
 	wg       sync.WaitGroup
 	stop     chan struct{}
+	ctx      context.Context // parent of every session, cancelled by Close
+	cancel   context.CancelFunc
 }
 
 // New opens the server's data directory.
@@ -124,11 +126,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts: opts, log: opts.Logger, dir: dir, metrics: newMetrics(),
 		clock:   engine.NewClock(opts.Now, opts.MaxDrift),
 		tenants: map[string]*Tenant{}, limits: map[string]*bucket{}, stop: make(chan struct{}),
-		up: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
+		// Read buffer 0: reuse the one net/http already holds for the hijacked connection. Write
+		// buffers come from a pool and are held only while a frame is written: most of a
+		// clinic's thousands of sessions are idle.
+		up: websocket.Upgrader{ReadBufferSize: 0, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
 			// Connections authenticate with a token in the first frame, not with cookies, so a
 			// cross-origin page gains nothing from connecting.
 			CheckOrigin: func(*http.Request) bool { return true }},
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.CompactEvery > 0 {
 		s.wg.Add(1)
 		go s.compactLoop()
@@ -231,7 +237,8 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.stop) // ends the compaction loop and every session
+	close(s.stop) // ends the compaction loop
+	s.cancel()    // and every session
 	s.mu.Unlock()
 	s.wg.Wait()
 	var errs []error

@@ -61,15 +61,8 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
 	s.metrics.sessions.Inc()
 	defer s.metrics.sessions.Dec()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx) // Close cancels s.ctx, ending every session
 	defer cancel()
-	go func() {
-		select {
-		case <-s.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	ss := &session{s: s, conn: conn, log: s.log.With("tenant", tenantID, "remote", r.RemoteAddr),
 		pushLimit: newBucket(float64(s.opts.PushRate), s.opts.PushRate, s.opts.Now)}
 	if full {

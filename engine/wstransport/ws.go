@@ -10,8 +10,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearth/engine"
@@ -50,11 +52,12 @@ func (d *Dialer) Dial(ctx context.Context) (engine.Conn, error) {
 // Conn adapts a websocket connection to engine.Conn, with keepalive pings so that a link that
 // stalls is noticed within seconds rather than at the TCP timeout.
 type Conn struct {
-	ws   *websocket.Conn
-	wmu  sync.Mutex
-	ping time.Duration
-	done chan struct{}
-	once sync.Once
+	ws     *websocket.Conn
+	wmu    sync.Mutex
+	ping   time.Duration
+	done   chan struct{}
+	once   sync.Once
+	pinger atomic.Pointer[time.Timer] // stored before it is first armed: the callback re-arms it
 }
 
 // New wraps ws. maxMessage and ping fall back to the defaults when zero.
@@ -69,29 +72,30 @@ func New(ws *websocket.Conn, maxMessage int64, ping time.Duration) *Conn {
 	ws.SetReadLimit(maxMessage)
 	_ = ws.SetReadDeadline(time.Now().Add(2 * ping))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(2 * ping)) })
-	go c.keepalive()
+	t := time.AfterFunc(time.Duration(math.MaxInt64), c.keepalive)
+	c.pinger.Store(t)
+	t.Reset(ping)
 	return c
 }
 
+// keepalive sends a ping and re-arms itself: a timer rather than a goroutine per connection,
+// since a server holds thousands of mostly idle ones.
 func (c *Conn) keepalive() {
-	t := time.NewTicker(c.ping)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-t.C:
-			// Control frames may be written concurrently with a message (gorilla allows it), so
-			// a ping goes out even while a large page is being written.
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.ping)); err != nil {
-				c.Close()
-				return
-			}
-		}
+	select {
+	case <-c.done:
+		return
+	default:
 	}
+	// Control frames may be written concurrently with a message (gorilla allows it), so a ping
+	// goes out even while a large page is being written.
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.ping)); err != nil {
+		c.Close()
+		return
+	}
+	c.pinger.Load().Reset(c.ping)
 }
 
-// chunkSize is how much is read or written between two extensions of a deadline.
+// chunkSize is how much is written between two extensions of the write deadline.
 const chunkSize = 32 << 10
 
 // ReadMessage returns the next binary message. Cancelling ctx closes the connection. The read
@@ -106,31 +110,38 @@ func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 		}
 		return nil, err
 	}
+	// The peer's window starts when we are ready to listen: while the caller was busy with the
+	// previous message (applying a large page, say), nobody read its pongs, and they wait in the
+	// socket. A peer that stays silent is still given up on within two intervals.
+	_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping))
 	for {
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
 			return fail(err)
 		}
 		var buf bytes.Buffer
-		chunk := make([]byte, chunkSize)
-		for {
-			n, err := r.Read(chunk)
-			if n > 0 {
-				buf.Write(chunk[:n])
-				_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping))
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fail(err)
-			}
+		if _, err := buf.ReadFrom(progressReader{r, c}); err != nil {
+			return fail(err)
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping)) // any message proves the peer alive
 		if typ == websocket.BinaryMessage {
 			return buf.Bytes(), nil
 		}
 	}
+}
+
+// progressReader moves the read deadline forward whenever bytes arrive.
+type progressReader struct {
+	r io.Reader
+	c *Conn
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		_ = p.c.ws.SetReadDeadline(time.Now().Add(2 * p.c.ping))
+	}
+	return n, err
 }
 
 // WriteMessage sends one binary message. Each chunk of it must get through within twice the
@@ -176,6 +187,7 @@ func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		close(c.done)
+		c.pinger.Load().Stop()
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 		err = c.ws.Close()
 	})
