@@ -27,4 +27,7 @@ var (
 	ErrProtocol = errors.New("protocol violation")
 	// ErrOffline means the operation needs the server and there is no connection.
 	ErrOffline = errors.New("offline: this needs a connection to the sync server")
+	// ErrRequestInDoubt means the connection was lost after a request was sent and before its
+	// answer came: it may or may not have taken effect. Its effect, if any, arrives by sync.
+	ErrRequestInDoubt = errors.New("connection lost before the server answered: the request may or may not have taken effect")
 )

@@ -25,6 +25,8 @@ const (
 	MsgChanges  MsgType = 6
 	MsgProgress MsgType = 7
 	MsgError    MsgType = 8
+	MsgRequest  MsgType = 9
+	MsgResponse MsgType = 10
 )
 
 // Frame is one message on the wire: a msgpack map with the type and exactly one body.
@@ -38,6 +40,24 @@ type Frame struct {
 	Changes  *Changes  `msgpack:"changes,omitempty"`
 	Progress *Progress `msgpack:"progress,omitempty"`
 	Error    *Error    `msgpack:"error,omitempty"`
+	Request  *Request  `msgpack:"request,omitempty"`
+	Response *Response `msgpack:"response,omitempty"`
+}
+
+// Request asks the server to run a named operation in the tenant's write transaction: an
+// exclusive act (claiming a patient) that a last-writer-wins field cannot arbitrate. Its effect
+// replicates as ordinary changes. Requests need a connection; they are never queued offline.
+type Request struct {
+	ID   uint64             `msgpack:"id"` // chosen by the client, echoed in the response
+	Name string             `msgpack:"name"`
+	Args msgpack.RawMessage `msgpack:"args,omitempty"`
+}
+
+// Response answers a Request: a result, or an error (whose Code the operation defines).
+type Response struct {
+	ID     uint64             `msgpack:"id"`
+	Result msgpack.RawMessage `msgpack:"result,omitempty"`
+	Error  *Error             `msgpack:"error,omitempty"`
 }
 
 // Hello opens a session: who the replica is and what it speaks.
@@ -237,6 +257,7 @@ func (f *Frame) validate() error {
 	for typ, set := range map[MsgType]bool{
 		MsgHello: f.Hello != nil, MsgWelcome: f.Welcome != nil, MsgPush: f.Push != nil, MsgAck: f.Ack != nil,
 		MsgPull: f.Pull != nil, MsgChanges: f.Changes != nil, MsgProgress: f.Progress != nil, MsgError: f.Error != nil,
+		MsgRequest: f.Request != nil, MsgResponse: f.Response != nil,
 	} {
 		if set {
 			bodies++

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bep/debounce"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Conn is one transport connection carrying whole binary messages. The desktop uses a
@@ -104,6 +105,7 @@ type Syncer struct {
 	log   *slog.Logger
 	wake  chan struct{}
 	bump  func(func())
+	calls chan *call
 
 	mu     sync.Mutex
 	status Status
@@ -133,7 +135,7 @@ func NewSyncer(store SyncStore, dial Dialer, opts SyncOptions) *Syncer {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Syncer{store: store, dial: dial, opts: opts, log: opts.Logger,
-		wake: make(chan struct{}, 1), bump: debounce.New(opts.Debounce)}
+		wake: make(chan struct{}, 1), bump: debounce.New(opts.Debounce), calls: make(chan *call)}
 }
 
 // Notify tells the loop that local writes are waiting; bursts are coalesced.
@@ -144,6 +146,53 @@ func (s *Syncer) Notify() {
 		default:
 		}
 	})
+}
+
+// call is a Request waiting for the session loop to send it and for its answer.
+type call struct {
+	req  Request
+	done chan callResult
+}
+
+type callResult struct {
+	resp Response
+	err  error
+}
+
+// Request asks the server to run the named operation with args (encoded with msgpack) and
+// decodes its result into result (nil to drop it). It needs a live connection: offline it fails
+// at once with ErrOffline instead of being queued and granted later. The operation's refusal is
+// a *RemoteError; ErrRequestInDoubt means the connection dropped before the answer.
+func (s *Syncer) Request(ctx context.Context, name string, args, result any) error {
+	if !s.Status().Online {
+		return fmt.Errorf("request %s: %w", name, ErrOffline)
+	}
+	b, err := msgpack.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("request %s: %w", name, err)
+	}
+	c := &call{req: Request{Name: name, Args: b}, done: make(chan callResult, 1)}
+	select {
+	case s.calls <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(s.opts.HandshakeTimeout): // the connection went away meanwhile
+		return fmt.Errorf("request %s: %w", name, ErrOffline)
+	}
+	select {
+	case r := <-c.done:
+		switch {
+		case r.err != nil:
+			return fmt.Errorf("request %s: %w", name, r.err)
+		case r.resp.Error != nil:
+			return &RemoteError{Err: *r.resp.Error}
+		case result != nil && len(r.resp.Result) > 0:
+			return msgpack.Unmarshal(r.resp.Result, result)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Status returns the latest status.
@@ -289,6 +338,13 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	var retry <-chan time.Time
 	caughtUp := false
 	var cursor, mustReach uint64
+	calls := map[uint64]*call{} // requests sent, by id, awaiting their answer
+	var lastCall uint64
+	defer func() {
+		for _, c := range calls {
+			c.done <- callResult{err: ErrRequestInDoubt}
+		}
+	}()
 	for {
 		if resync && caughtUp {
 			if err := s.store.ReplayOutbox(ctx, w.Floor); err != nil {
@@ -317,6 +373,13 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 		case <-s.wake:
 		case <-retry:
 			retry = nil
+		case c := <-s.calls:
+			lastCall++
+			c.req.ID = lastCall
+			calls[c.req.ID] = c
+			if err := send(&Frame{Type: MsgRequest, Request: &c.req}); err != nil {
+				return fmt.Errorf("request %s: %w", c.req.Name, err)
+			}
 		case m := <-in:
 			if m.err != nil {
 				return fmt.Errorf("receive: %w", m.err)
@@ -352,6 +415,11 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 					}
 				}
 				s.report(ctx, func(st *Status) { st.CatchingUp = !caughtUp })
+			case MsgResponse:
+				if c, ok := calls[f.Response.ID]; ok {
+					delete(calls, f.Response.ID)
+					c.done <- callResult{resp: *f.Response}
+				}
 			case MsgError:
 				re := &RemoteError{Err: *f.Error}
 				if f.Error.Batch == "" || !f.Error.Retryable {

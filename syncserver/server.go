@@ -49,6 +49,9 @@ type Options struct {
 	// push that would grow the store past it fails as it would on a full disk: for tests and
 	// drills of that case without a real full disk. Zero: no cap.
 	MaxTenantPages int
+	// Requests are the operations replicas may ask the server to run (see RequestHandler),
+	// by name. The clinic's domain package supplies them.
+	Requests map[string]RequestHandler
 }
 
 // Server serves the sync protocol and operational endpoints over HTTP.

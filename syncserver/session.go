@@ -13,6 +13,7 @@ import (
 	"hearth/syncserver/token"
 
 	"github.com/gorilla/websocket"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // session is one replica's connection: handshake, then pushes, pulls and live fan-out.
@@ -208,6 +209,10 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 				if err := ss.sendPages(ctx, true); err != nil {
 					return err
 				}
+			case engine.MsgRequest:
+				if err := ss.request(ctx, f.Request); err != nil {
+					return err
+				}
 			case engine.MsgProgress:
 				if err := ss.tenant.Progress(ctx, ss.site, f.Progress); err != nil {
 					return err
@@ -327,4 +332,30 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	ss.s.metrics.pushes.Inc()
 	ss.s.metrics.ingested.Add(float64(len(p.Changes)))
 	return ss.send(ctx, &engine.Frame{Type: engine.MsgAck, Ack: ack})
+}
+
+// request runs a named operation and answers it. A refusal of the operation is its answer; the
+// session goes on.
+func (ss *session) request(ctx context.Context, req *engine.Request) error {
+	resp := &engine.Response{ID: req.ID}
+	h, ok := ss.s.opts.Requests[req.Name]
+	if !ok {
+		resp.Error = refuse(engine.CodeBadRequest, "no operation %q on this server", req.Name)
+		return ss.send(ctx, &engine.Frame{Type: engine.MsgResponse, Response: resp})
+	}
+	result, err := ss.tenant.Run(ctx, ss.s.clock, ss.claims, req.Args, h)
+	var refusal *engine.Error
+	switch {
+	case errors.As(err, &refusal):
+		resp.Error = refusal
+	case err != nil:
+		ss.log.Error("request failed", "request", req.Name, "err", err)
+		resp.Error = &engine.Error{Code: engine.CodeUnavailable, Retryable: true,
+			Message: "the server could not run this now; try again"}
+	default:
+		if resp.Result, err = msgpack.Marshal(result); err != nil {
+			return fmt.Errorf("encode result of %s: %w", req.Name, err)
+		}
+	}
+	return ss.send(ctx, &engine.Frame{Type: engine.MsgResponse, Response: resp})
 }

@@ -31,10 +31,11 @@ CREATE TABLE IF NOT EXISTS _server_replicas (
 // of pushed batches, and what each replica has acknowledged. It lives in its own SQLite file;
 // nothing reads across two tenants' files.
 type Tenant struct {
-	ID  string
-	db  *sqlitestore.DB
-	hub *hub
-	now func() time.Time
+	ID   string
+	db   *sqlitestore.DB
+	hub  *hub
+	now  func() time.Time
+	site engine.SiteID // the server's own site in this tenant, for writes made by requests
 }
 
 // OpenTenant opens or creates a tenant's store at path.
@@ -43,8 +44,20 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 	if err != nil {
 		return nil, fmt.Errorf("open tenant %s: %w", id, err)
 	}
+	var site engine.SiteID
 	err = db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		_, err := tx.Tx.ExecContext(ctx, tenantDDL)
+		if _, err := tx.Tx.ExecContext(ctx, tenantDDL); err != nil {
+			return err
+		}
+		s, err := tx.Meta("site_id")
+		if err != nil {
+			return err
+		}
+		if s == "" {
+			site = engine.NewSiteID()
+			return tx.SetMeta("site_id", site.String())
+		}
+		site, err = engine.ParseSiteID(s)
 		return err
 	})
 	if err != nil {
@@ -54,7 +67,7 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 	if now == nil {
 		now = time.Now
 	}
-	return &Tenant{ID: id, db: db, hub: newHub(), now: now}, nil
+	return &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site}, nil
 }
 
 // Close closes the tenant's store.

@@ -258,6 +258,29 @@ func (tx *Tx) readChanges(query string, args ...any) ([]storedChange, error) {
 	return out, rows.Err()
 }
 
+// Row reads a live row inside the transaction (seeing this transaction's own writes).
+func (tx *Tx) Row(table, id string) (Record, bool, error) {
+	t := tx.db.schema.Table(table)
+	if t == nil {
+		return nil, false, fmt.Errorf("%s: %w", table, engine.ErrUnknownTable)
+	}
+	r, found, err := mergeTx{tx}.LoadRow(t, id)
+	if err != nil || !found || !r.Live() {
+		return nil, false, err
+	}
+	rec := Record{"id": id}
+	for i, c := range t.Columns {
+		rec[c.Name] = r.Values[i]
+	}
+	return rec, true, nil
+}
+
+// Local applies a mutation made by this store's owner, stamped with clk and site, and returns
+// the change (see engine.Local). The caller records the change wherever it must go.
+func (tx *Tx) Local(clk *engine.Clock, site engine.SiteID, m engine.Mutation) (engine.Change, error) {
+	return engine.Local(mergeTx{tx}, tx.db.schema, clk, site, m)
+}
+
 // Known reports whether the store holds anything of a row: the row, or its tombstone.
 func (tx *Tx) Known(table, id string) (bool, error) {
 	t := tx.db.schema.Table(table)
