@@ -46,6 +46,16 @@ type Table struct {
 	// belongs to scope ScopeKind+":"+X. Tables without a ScopeColumn belong to ClinicScope.
 	ScopeKind   string
 	ScopeColumn string
+	// Scope, for a table without a ScopeColumn, names the one scope all its rows belong to
+	// (default ClinicScope): a table can be kept apart from what a whole-clinic grant reads,
+	// as the audit trail is.
+	Scope string
+	// Inbox marks rows that every replica writes but few read, such as audit entries: a token
+	// may push them whatever scopes it reads, and the server's own checks decide who may.
+	Inbox bool
+	// Chained (append-only tables only) makes the server link each new row to the one before
+	// it by hash as it stores it, so that an edited, removed or reordered row is detectable.
+	Chained bool
 
 	index map[string]int
 	note  int // index of the Note column, -1 if none
@@ -72,6 +82,9 @@ func (t *Table) NoteCol() int { return t.note }
 // tables without one).
 func (t *Table) ScopeOf(scopeValue any) (string, error) {
 	if t.ScopeColumn == "" {
+		if t.Scope != "" {
+			return t.Scope, nil
+		}
 		return ClinicScope, nil
 	}
 	s, ok := scopeValue.(string)
@@ -104,6 +117,16 @@ type Migration struct {
 type Step struct {
 	AddTable  *Table
 	AddColumn *AddColumn
+	AddIndex  *Index
+}
+
+// Index is a local secondary index over a table's columns, for the queries a replica runs
+// (a queue ordered by arrival, a patient looked up by birth date). It changes nothing that
+// replicates: each store builds its own.
+type Index struct {
+	Name    string
+	Table   string
+	Columns []string
 }
 
 // AddColumn adds Column to an existing table.
@@ -148,8 +171,19 @@ func MustSchema(migrations ...Migration) *Schema {
 }
 
 func (s *Schema) apply(st Step) error {
+	set := 0
+	for _, ok := range []bool{st.AddTable != nil, st.AddColumn != nil, st.AddIndex != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return fmt.Errorf("a step sets exactly one of AddTable, AddColumn, AddIndex")
+	}
 	switch {
-	case st.AddTable != nil && st.AddColumn == nil:
+	case st.AddIndex != nil:
+		return s.addIndex(st.AddIndex)
+	case st.AddTable != nil:
 		t := *st.AddTable
 		t.Columns = append([]Column(nil), t.Columns...)
 		if !identRE.MatchString(t.Name) || t.Name[0] == '_' {
@@ -180,9 +214,15 @@ func (s *Schema) apply(st Step) error {
 				return fmt.Errorf("table %q: scope column %q must be a text column (or id) with a scope kind", t.Name, t.ScopeColumn)
 			}
 		}
+		if t.Scope != "" && (t.ScopeColumn != "" || !identRE.MatchString(t.Scope)) {
+			return fmt.Errorf("table %q: a fixed scope %q needs no scope column and a plain name", t.Name, t.Scope)
+		}
+		if t.Chained && t.Policy != AppendOnly {
+			return fmt.Errorf("table %q: only append-only tables can be chained", t.Name)
+		}
 		s.tables = append(s.tables, &t)
 		s.byName[t.Name] = &t
-	case st.AddColumn != nil && st.AddTable == nil:
+	default:
 		old, ok := s.byName[st.AddColumn.Table]
 		if !ok {
 			return fmt.Errorf("add column: %w %q", ErrUnknownTable, st.AddColumn.Table)
@@ -198,8 +238,22 @@ func (s *Schema) apply(st Step) error {
 			}
 		}
 		s.byName[t.Name] = &t
-	default:
-		return fmt.Errorf("a step sets exactly one of AddTable, AddColumn")
+	}
+	return nil
+}
+
+func (s *Schema) addIndex(ix *Index) error {
+	t, ok := s.byName[ix.Table]
+	if !ok {
+		return fmt.Errorf("add index: %w %q", ErrUnknownTable, ix.Table)
+	}
+	if !identRE.MatchString(ix.Name) || len(ix.Columns) == 0 {
+		return fmt.Errorf("index %q on %q: want a plain name and at least one column", ix.Name, ix.Table)
+	}
+	for _, c := range ix.Columns {
+		if t.Col(c) < 0 && c != "id" {
+			return fmt.Errorf("index %q: table %q has no column %q", ix.Name, ix.Table, c)
+		}
 	}
 	return nil
 }

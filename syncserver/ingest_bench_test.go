@@ -46,7 +46,7 @@ func BenchmarkTenantPush(b *testing.B) {
 			b.ResetTimer()
 			for i := range batches {
 				p := &batches[i]
-				ack, err := tn.Push(ctx, p.Changes[0].Site, p)
+				ack, err := tn.Push(ctx, syncserver.Origin{Site: p.Changes[0].Site}, p)
 				if err != nil {
 					b.Fatal(err)
 				}

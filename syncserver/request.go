@@ -2,6 +2,7 @@ package syncserver
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"hearth/engine"
@@ -21,11 +22,11 @@ type RequestHandler func(ctx context.Context, rc *RequestContext) (result any, e
 // RequestContext is what a handler works with.
 type RequestContext struct {
 	Claims token.Claims
+	Site   engine.SiteID // the calling replica
 	Args   msgpack.RawMessage
 
 	tx      *sqlitestore.Tx
 	tenant  *Tenant
-	clock   *engine.Clock
 	changes []engine.Change
 }
 
@@ -37,15 +38,23 @@ func (rc *RequestContext) Decode(v any) error {
 	return nil
 }
 
+// Tenant returns the tenant the request runs in.
+func (rc *RequestContext) Tenant() *Tenant { return rc.tenant }
+
 // Get reads a live row as it stands inside the transaction.
 func (rc *RequestContext) Get(table, id string) (sqlitestore.Record, bool, error) {
 	return rc.tx.Row(table, id)
 }
 
+// Query runs a read-only SQL query inside the transaction, seeing its writes so far.
+func (rc *RequestContext) Query(query string, args ...any) (*sql.Rows, error) {
+	return rc.tx.Query(query, args...)
+}
+
 // Write makes a change as the server: merged now, logged and fanned out when the request
 // commits, like any replica's change.
 func (rc *RequestContext) Write(m engine.Mutation) error {
-	ch, err := rc.tx.Local(rc.clock, rc.tenant.site, m)
+	ch, err := rc.tx.Local(rc.tenant.clock, rc.tenant.site, m)
 	if err != nil {
 		return err
 	}
@@ -55,40 +64,32 @@ func (rc *RequestContext) Write(m engine.Mutation) error {
 
 // Run executes a request handler in one write transaction and logs its writes; sessions are
 // woken after the commit.
-func (t *Tenant) Run(ctx context.Context, clock *engine.Clock, claims token.Claims, args msgpack.RawMessage, h RequestHandler) (any, error) {
+func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, h RequestHandler) (any, error) {
 	var result any
-	var logged bool
+	var logged []*engine.Change
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		rc := &RequestContext{Claims: claims, Args: args, tx: tx, tenant: t, clock: clock}
+		logged = nil
+		rc := &RequestContext{Claims: from.Claims, Site: from.Site, Args: args, tx: tx, tenant: t}
 		res, err := h(ctx, rc)
 		if err != nil {
 			return err
 		}
 		result = res
-		entries := make([]logEntry, 0, len(rc.changes))
+		entries := make([]logEntry, len(rc.changes))
 		for i := range rc.changes {
-			b, err := engine.EncodeChange(&rc.changes[i])
-			if err != nil {
-				return err
-			}
-			entries = append(entries, logEntry{index: i, ch: &rc.changes[i], encoded: b})
+			entries[i] = logEntry{index: i, ch: &rc.changes[i]}
 		}
-		seqs := make([]uint64, len(entries))
-		if err := appendLog(tx, entries, seqs); err != nil {
+		if err := t.record(tx, entries, make([]uint64, len(entries))); err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if e.ch.Delete {
-				if err := tx.SetTombstoneSeq(e.ch, seqs[e.index]); err != nil {
-					return err
-				}
-			}
+			logged = append(logged, e.ch)
 		}
-		logged = len(entries) > 0
 		return nil
 	})
-	if logged {
-		t.hub.notify()
+	if err != nil {
+		return nil, err
 	}
-	return result, err
+	t.committed(logged)
+	return result, nil
 }

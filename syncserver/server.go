@@ -52,6 +52,11 @@ type Options struct {
 	// Requests are the operations replicas may ask the server to run (see RequestHandler),
 	// by name. The clinic's domain package supplies them.
 	Requests map[string]RequestHandler
+	// PublicRequests names the Requests a connection without a token may make, such as a
+	// patient's intake from the clinic's public page. Such a connection may do nothing else.
+	PublicRequests []string
+	// Hooks are the domain's rules every tenant runs (see Hooks).
+	Hooks Hooks
 }
 
 // Server serves the sync protocol and operational endpoints over HTTP.
@@ -180,6 +185,8 @@ func (s *Server) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.clock = s.clock // one clock per server, so its writes order after every change it has seen
+	t.hooks = s.opts.Hooks
 	if s.opts.MaxTenantPages > 0 {
 		if err := t.limitPages(ctx, s.opts.MaxTenantPages); err != nil {
 			t.Close()

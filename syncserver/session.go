@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"hearth/engine"
@@ -118,9 +119,12 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	case h.Site == 0:
 		return refuse(engine.CodeBadRequest, "hello without a site id")
 	}
-	claims, err := ss.s.opts.Signer.Verify(h.Token)
-	if err != nil {
-		return refuse(engine.CodeUnauthorized, "token refused (%v): sign in again", err)
+	claims := token.Claims{Tenant: tenantID, User: "", Role: token.RoleAnonymous}
+	if h.Token != "" {
+		var err error
+		if claims, err = ss.s.opts.Signer.Verify(h.Token); err != nil {
+			return refuse(engine.CodeUnauthorized, "token refused (%v): sign in again", err)
+		}
 	}
 	if claims.Tenant != tenantID {
 		return refuse(engine.CodeForbidden, "this token is not valid for clinic %q", tenantID)
@@ -138,9 +142,13 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return fmt.Errorf("open tenant: %w", err)
 	}
-	retired, floor, err := t.Seen(ctx, h.Site, claims.User)
-	if err != nil {
-		return err
+	var retired bool
+	var floor engine.HLC
+	if claims.Role != token.RoleAnonymous {
+		// An anonymous caller is no replica: recording it would hold back compaction forever.
+		if retired, floor, err = t.Seen(ctx, h.Site, claims.User); err != nil {
+			return err
+		}
 	}
 	ss.tenant, ss.claims, ss.site, ss.scopes = t, claims, h.Site, claims.Scopes
 	ss.log = ss.log.With("site", h.Site, "user", claims.User, "role", claims.Role)
@@ -196,7 +204,11 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 			if m.err != nil {
 				return m.err
 			}
-			switch f := m.f; f.Type {
+			f := m.f
+			if ss.claims.Role == token.RoleAnonymous && f.Type != engine.MsgRequest {
+				return refuse(engine.CodeUnauthorized, "sign in to sync: this connection has no token")
+			}
+			switch f.Type {
 			case engine.MsgPush:
 				if err := ss.push(ctx, f.Push); err != nil {
 					return err
@@ -304,7 +316,7 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 		}
 	}
 	start := time.Now()
-	ack, err := ss.tenant.Push(ctx, ss.site, p)
+	ack, err := ss.tenant.Push(ctx, Origin{Claims: ss.claims, Site: ss.site}, p)
 	switch {
 	case errors.Is(err, engine.ErrScope):
 		if !ss.claims.Grants(engine.AllScopes) {
@@ -325,9 +337,6 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 		ss.s.metrics.errors.WithLabelValues(engine.CodeUnavailable).Inc()
 		return nil
 	}
-	for _, ch := range p.Changes {
-		ss.s.clock.Observe(ch.HLC) //nolint:errcheck // checked above
-	}
 	ss.s.metrics.pushSeconds.Observe(time.Since(start).Seconds())
 	ss.s.metrics.pushes.Inc()
 	ss.s.metrics.ingested.Add(float64(len(p.Changes)))
@@ -339,11 +348,15 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 func (ss *session) request(ctx context.Context, req *engine.Request) error {
 	resp := &engine.Response{ID: req.ID}
 	h, ok := ss.s.opts.Requests[req.Name]
+	if ok && ss.claims.Role == token.RoleAnonymous && !slices.Contains(ss.s.opts.PublicRequests, req.Name) {
+		resp.Error = refuse(engine.CodeUnauthorized, "%q needs a signed-in connection", req.Name)
+		return ss.send(ctx, &engine.Frame{Type: engine.MsgResponse, Response: resp})
+	}
 	if !ok {
 		resp.Error = refuse(engine.CodeBadRequest, "no operation %q on this server", req.Name)
 		return ss.send(ctx, &engine.Frame{Type: engine.MsgResponse, Response: resp})
 	}
-	result, err := ss.tenant.Run(ctx, ss.s.clock, ss.claims, req.Args, h)
+	result, err := ss.tenant.Run(ctx, Origin{Claims: ss.claims, Site: ss.site}, req.Args, h)
 	var refusal *engine.Error
 	switch {
 	case errors.As(err, &refusal):

@@ -11,6 +11,7 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/sqlitestore"
+	"hearth/syncserver/token"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -31,12 +32,38 @@ CREATE TABLE IF NOT EXISTS _server_replicas (
 // of pushed batches, and what each replica has acknowledged. It lives in its own SQLite file;
 // nothing reads across two tenants' files.
 type Tenant struct {
-	ID   string
-	db   *sqlitestore.DB
-	hub  *hub
-	now  func() time.Time
-	site engine.SiteID // the server's own site in this tenant, for writes made by requests
+	ID    string
+	db    *sqlitestore.DB
+	hub   *hub
+	now   func() time.Time
+	site  engine.SiteID // the server's own site in this tenant, for writes made by requests
+	clock *engine.Clock // stamps the server's own writes
+	hooks Hooks
 }
+
+// Hooks are the domain's rules and reactions that a tenant runs around its transactions.
+// Every field is optional.
+type Hooks struct {
+	// CheckPush runs for every pushed change inside the push's transaction, before the change
+	// is applied. Returning an *engine.Error refuses the whole batch with that code; rc.Write
+	// records, as the server, what the change implies (an audit entry of a write).
+	CheckPush func(ctx context.Context, rc *RequestContext, ch *engine.Change) error
+	// Committed is told, after each commit, the changes it logged (pushed, or written by the
+	// server). It runs on the committing goroutine and must return quickly.
+	Committed func(t *Tenant, changes []*engine.Change)
+}
+
+// Origin is who pushes a batch: the connection's verified claims and its replica's site.
+type Origin struct {
+	Claims token.Claims
+	Site   engine.SiteID
+}
+
+// SetHooks installs the domain's hooks; call it before the tenant serves sessions.
+func (t *Tenant) SetHooks(h Hooks) { t.hooks = h }
+
+// Clock returns the clock that stamps the server's own writes in this tenant.
+func (t *Tenant) Clock() *engine.Clock { return t.clock }
 
 // OpenTenant opens or creates a tenant's store at path.
 func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now func() time.Time) (*Tenant, error) {
@@ -53,6 +80,9 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Tx.ExecContext(ctx, chainDDL); err != nil {
+			return err
+		}
 		if s == "" {
 			site = engine.NewSiteID()
 			return tx.SetMeta("site_id", site.String())
@@ -67,7 +97,7 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 	if now == nil {
 		now = time.Now
 	}
-	return &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site}, nil
+	return &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0)}, nil
 }
 
 // Close closes the tenant's store.
@@ -89,15 +119,16 @@ func (t *Tenant) limitPages(ctx context.Context, n int) error {
 // DB returns the tenant's store, for reads and hashing.
 func (t *Tenant) DB() *sqlitestore.DB { return t.db }
 
-// Push applies a batch pushed by site exactly once: a batch key seen before returns the
+// Push applies a batch pushed by a replica exactly once: a batch key seen before returns the
 // original ack and changes nothing. Every change that changed the tenant's state is appended
 // to the log; the ack holds each change's sequence number (0 for those that changed nothing).
 // Live sessions are woken only after the commit.
-func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (*engine.Ack, error) {
-	key := site.String() + "/" + p.Batch
+func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine.Ack, error) {
+	key := from.Site.String() + "/" + p.Batch
 	ack := &engine.Ack{Batch: p.Batch, Seqs: make([]uint64, len(p.Changes))}
-	logged := false
+	var logged []*engine.Change
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+		logged = nil // a retried transaction starts over
 		var prev []byte
 		err := tx.QueryRow(`SELECT seqs FROM _server_batches WHERE key = ?`, key).Scan(&prev)
 		if err == nil {
@@ -113,6 +144,7 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 		if err := tx.Prefetch(p.Changes); err != nil {
 			return err
 		}
+		rc := &RequestContext{Claims: from.Claims, Site: from.Site, tx: tx, tenant: t}
 		var entries []logEntry
 		for i := range p.Changes {
 			ch := &p.Changes[i]
@@ -125,6 +157,11 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 					continue
 				}
 			}
+			if t.hooks.CheckPush != nil {
+				if err := t.hooks.CheckPush(ctx, rc, ch); err != nil {
+					return fmt.Errorf("change %d (%s/%s): %w", i, ch.Table, ch.ID, err)
+				}
+			}
 			res, err := tx.Apply(ch)
 			if err != nil {
 				return fmt.Errorf("change %d (%s/%s): %w", i, ch.Table, ch.ID, err)
@@ -135,37 +172,69 @@ func (t *Tenant) Push(ctx context.Context, site engine.SiteID, p *engine.Push) (
 			if !res.Changed {
 				continue
 			}
-			b, err := engine.EncodeChange(ch)
-			if err != nil {
-				return err
-			}
-			entries = append(entries, logEntry{index: i, ch: ch, encoded: b})
+			entries = append(entries, logEntry{index: i, ch: ch})
 		}
-		if err := appendLog(tx, entries, ack.Seqs); err != nil {
+		// The server's own writes (from CheckPush) follow the batch in the log.
+		for i := range rc.changes {
+			entries = append(entries, logEntry{index: len(p.Changes) + i, ch: &rc.changes[i]})
+		}
+		seqs := make([]uint64, len(p.Changes)+len(rc.changes))
+		if err := t.record(tx, entries, seqs); err != nil {
 			return err
 		}
-		logged = len(entries) > 0
+		copy(ack.Seqs, seqs)
 		for _, e := range entries {
-			if e.ch.Delete {
-				if err := tx.SetTombstoneSeq(e.ch, ack.Seqs[e.index]); err != nil {
-					return err
-				}
-			}
+			logged = append(logged, e.ch)
 		}
-		seqs, err := msgpack.Marshal(ack.Seqs)
+		b, err := msgpack.Marshal(ack.Seqs)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO _server_batches (key, seqs, at) VALUES (?, ?, ?)`, key, seqs, t.now().UnixMilli())
+		_, err = tx.Exec(`INSERT INTO _server_batches (key, seqs, at) VALUES (?, ?, ?)`, key, b, t.now().UnixMilli())
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("push batch %s to tenant %s: %w", p.Batch, t.ID, err)
 	}
-	if logged {
-		t.hub.notify()
+	for _, ch := range p.Changes {
+		t.clock.Observe(ch.HLC) //nolint:errcheck // the session checked the drift
 	}
+	t.committed(logged)
 	return ack, nil
+}
+
+// record logs entries (writing each one's sequence number into seqs at its index), numbers
+// the tombstones among them and links the rows of chained tables.
+func (t *Tenant) record(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) error {
+	for i := range entries {
+		b, err := engine.EncodeChange(entries[i].ch)
+		if err != nil {
+			return err
+		}
+		entries[i].encoded = b
+	}
+	if err := appendLog(tx, entries, seqs); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.ch.Delete {
+			if err := tx.SetTombstoneSeq(e.ch, seqs[e.index]); err != nil {
+				return err
+			}
+		}
+	}
+	return t.chain(tx, entries)
+}
+
+// committed wakes live sessions and tells the domain's hook, after a commit that logged changes.
+func (t *Tenant) committed(logged []*engine.Change) {
+	if len(logged) == 0 {
+		return
+	}
+	t.hub.notify()
+	if t.hooks.Committed != nil {
+		t.hooks.Committed(t, logged)
+	}
 }
 
 type logEntry struct {
@@ -253,18 +322,9 @@ func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, er
 		q += ` AND site != ?`
 		args = append(args, int64(req.ExcludeSite))
 	}
-	all := false
-	for _, s := range req.Scopes {
-		all = all || s == engine.AllScopes
-	}
-	if !all {
-		q += ` AND scope IN (` + strings.TrimSuffix(strings.Repeat("?,", len(req.Scopes)), ",") + `)`
-		if len(req.Scopes) == 0 {
-			q = strings.Replace(q, "scope IN ()", "0", 1)
-		}
-		for _, s := range req.Scopes {
-			args = append(args, s)
-		}
+	if where, wargs := scopeFilter(req.Scopes); where != "" {
+		q += ` AND ` + where
+		args = append(args, wargs...)
 	}
 	q += ` ORDER BY seq LIMIT ?`
 	args = append(args, req.Limit)
@@ -300,6 +360,33 @@ func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, er
 		page.Cursor = uint64(head.Int64)
 	}
 	return page, nil
+}
+
+// scopeFilter returns the SQL condition that selects log entries in scopes (exact scopes and
+// "kind:*" patterns), or "" when scopes include every scope.
+func scopeFilter(scopes []string) (string, []any) {
+	var exact, patterns []any
+	for _, s := range scopes {
+		switch {
+		case s == engine.AllScopes:
+			return "", nil
+		case strings.HasSuffix(s, ":*"):
+			patterns = append(patterns, s) // GLOB's "*" is the pattern's: ids hold no glob characters
+		default:
+			exact = append(exact, s)
+		}
+	}
+	var terms []string
+	if len(exact) > 0 {
+		terms = append(terms, `scope IN (`+strings.TrimSuffix(strings.Repeat("?,", len(exact)), ",")+`)`)
+	}
+	for range patterns {
+		terms = append(terms, `scope GLOB ?`)
+	}
+	if len(terms) == 0 {
+		return "0", nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", append(exact, patterns...)
 }
 
 func metaOn(ctx context.Context, tx *sql.Tx, key string) (uint64, error) {

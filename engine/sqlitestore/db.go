@@ -323,3 +323,16 @@ func (tx *Tx) CompactTombstones(horizon uint64) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// Query runs a read query inside the transaction, after writing out the rows this transaction
+// has changed so far, so that the query sees them.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(); err != nil {
+		return nil, err
+	}
+	s, err := tx.Stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(tx.ctx, args...)
+}

@@ -76,6 +76,13 @@ func ddl(st engine.Step) []string {
 		}
 		return out
 	}
+	if ix := st.AddIndex; ix != nil {
+		cols := make([]string, len(ix.Columns))
+		for i, c := range ix.Columns {
+			cols[i] = fmt.Sprintf("%q", c)
+		}
+		return []string{fmt.Sprintf("CREATE INDEX IF NOT EXISTS %q ON %q(%s)", ix.Name, ix.Table, strings.Join(cols, ", "))}
+	}
 	a := st.AddColumn
 	return []string{fmt.Sprintf("ALTER TABLE %q ADD COLUMN %q %s", a.Table, a.Column.Name, a.Column.Type)}
 }

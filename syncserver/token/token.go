@@ -22,6 +22,9 @@ const (
 	RoleSupport  = "support"  // runs the queues and chats with waiting patients
 	RoleAdmin    = "admin"    // manages the clinic
 	RolePatient  = "patient"  // one visit, nothing else
+	// RoleAnonymous is a connection without a token (a patient at the clinic's public page):
+	// it may make the server's public requests and nothing else. No token carries it.
+	RoleAnonymous = "anonymous"
 )
 
 // Sentinel errors.
@@ -45,15 +48,23 @@ type Claims struct {
 	Expires  int64    `json:"exp"` // Unix seconds
 }
 
-// Grants reports whether the claims allow the scope.
+// Grants reports whether the claims allow the scope. A grant is a scope, engine.AllScopes,
+// or a kind followed by ":*" (such as "visit:*", every visit), which lets staff read every
+// visit without reading scopes kept apart from them, such as the audit trail.
 func (c *Claims) Grants(scope string) bool {
 	for _, s := range c.Scopes {
 		if s == engine.AllScopes || s == scope {
 			return true
 		}
+		if kind, ok := strings.CutSuffix(s, ":*"); ok && strings.HasPrefix(scope, kind+":") {
+			return true
+		}
 	}
 	return false
 }
+
+// StaffScopes are what a caregiver's token grants: the clinic's shared rows and every visit.
+var StaffScopes = []string{engine.ClinicScope, "visit:*"}
 
 // Validate checks that the claims are complete and consistent: a patient holds exactly one
 // visit scope, staff hold scopes of their own tenant.
@@ -64,7 +75,7 @@ func (c *Claims) Validate() error {
 	switch c.Role {
 	case RoleProvider, RoleSupport, RoleAdmin:
 	case RolePatient:
-		if len(c.Scopes) != 1 || !strings.HasPrefix(c.Scopes[0], "visit:") {
+		if len(c.Scopes) != 1 || !strings.HasPrefix(c.Scopes[0], "visit:") || strings.Contains(c.Scopes[0], "*") {
 			return fmt.Errorf("%w: a patient token grants exactly one visit scope", ErrInvalid)
 		}
 	default:

@@ -50,7 +50,10 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 		if *visit != "" {
 			return usagef("token: --visit is for patient tokens; staff tokens cover the whole clinic")
 		}
-		claims.Scopes = []string{engine.AllScopes}
+		claims.Scopes = token.StaffScopes
+		if *role == token.RoleAdmin {
+			claims.Scopes = []string{engine.AllScopes} // admins also read the audit trail
+		}
 	case token.RolePatient:
 		if !engine.ValidID(*visit) {
 			return usagef("token: a patient token needs --visit VISIT_ID (got %q)", *visit)
