@@ -104,7 +104,7 @@ func noteBases(tx MergeTx, t *Table, m Mutation, row *Row) ([]Version, error) {
 func localScope(t *Table, ch *Change, row *Row, found bool) (string, error) {
 	switch t.ScopeColumn {
 	case "":
-		return ClinicScope, nil
+		return t.ScopeOf(nil) // the table's fixed scope
 	case "id":
 		return t.ScopeOf(ch.ID)
 	}

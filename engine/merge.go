@@ -234,7 +234,7 @@ func checkScope(t *Table, ch *Change, row *Row, found bool) error {
 	want := ""
 	switch {
 	case t.ScopeColumn == "":
-		want = ClinicScope
+		want, _ = t.ScopeOf(nil) // the table's fixed scope
 	case t.ScopeColumn == "id":
 		want, _ = t.ScopeOf(ch.ID)
 	default:

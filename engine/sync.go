@@ -334,6 +334,24 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 		}
 	}()
 
+	// A send fails when the server has closed the connection; if it closed it after an Error
+	// frame (a refused batch), that frame is the reason to report, not the broken pipe.
+	sendFailed := func(err error) error {
+		wait := time.After(100 * time.Millisecond)
+		for {
+			select {
+			case m := <-in:
+				if m.err != nil {
+					return err
+				}
+				if m.f.Type == MsgError {
+					return &RemoteError{Err: *m.f.Error}
+				}
+			case <-wait:
+				return err
+			}
+		}
+	}
 	inflight := ""
 	var retry <-chan time.Time
 	caughtUp := false
@@ -359,7 +377,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 			}
 			if p.Batch != "" {
 				if err := send(&Frame{Type: MsgPush, Push: &p}); err != nil {
-					return fmt.Errorf("push batch %s: %w", p.Batch, err)
+					return sendFailed(fmt.Errorf("push batch %s: %w", p.Batch, err))
 				}
 				inflight = p.Batch
 			}
@@ -378,7 +396,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 			c.req.ID = lastCall
 			calls[c.req.ID] = c
 			if err := send(&Frame{Type: MsgRequest, Request: &c.req}); err != nil {
-				return fmt.Errorf("request %s: %w", c.req.Name, err)
+				return sendFailed(fmt.Errorf("request %s: %w", c.req.Name, err))
 			}
 		case m := <-in:
 			if m.err != nil {
@@ -411,7 +429,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 						return err
 					}
 					if err := send(&Frame{Type: MsgProgress, Progress: &Progress{Cursor: st.Cursor, Acked: st.Acked}}); err != nil {
-						return fmt.Errorf("report progress: %w", err)
+						return sendFailed(fmt.Errorf("report progress: %w", err))
 					}
 				}
 				s.report(ctx, func(st *Status) { st.CatchingUp = !caughtUp })

@@ -265,9 +265,9 @@ func TestConcurrentNoteEditKeepsBothVersions(t *testing.T) {
 }
 
 // patientsV2 is the clinic schema plus one additive migration, as a future release ships it.
-var patientsV2 = engine.MustSchema(append(append([]engine.Migration(nil), clinic.Migrations...), engine.Migration{Version: 2, Steps: []engine.Step{
+var patientsV2 = engine.MustSchema(append(append([]engine.Migration(nil), clinic.Migrations...), engine.Migration{Version: len(clinic.Migrations) + 1, Steps: []engine.Step{
 	{AddColumn: &engine.AddColumn{Table: "patients", Column: engine.Column{Name: "preferred_language", Type: engine.Text}}},
-	{AddTable: &engine.Table{Name: "observations", Policy: engine.AppendOnly, ScopeKind: clinic.VisitScope, ScopeColumn: "visit_id",
+	{AddTable: &engine.Table{Name: "referrals", Policy: engine.AppendOnly, ScopeKind: clinic.VisitScope, ScopeColumn: "visit_id",
 		Columns: []engine.Column{{Name: "visit_id", Type: engine.Text}, {Name: "kind", Type: engine.Text}, {Name: "value", Type: engine.Real}}}},
 }})...)
 
@@ -283,7 +283,7 @@ func TestOlderReplicaSyncsThenUpgradesInPlace(t *testing.T) {
 	if _, err := newer.Write(ctx,
 		engine.Mutation{Table: "patients", ID: ids[0], Values: map[string]any{"preferred_language": "es"}},
 		engine.Mutation{Table: "visits", ID: visit, Values: map[string]any{"status": "waiting"}},
-		engine.Mutation{Table: "observations", ID: engine.NewID(), Values: map[string]any{"visit_id": visit, "kind": "temp_c", "value": 37.2}}); err != nil {
+		engine.Mutation{Table: "referrals", ID: engine.NewID(), Values: map[string]any{"visit_id": visit, "kind": "cardiology", "value": 1.0}}); err != nil {
 		t.Fatal(err)
 	}
 	newer.Sync(t)

@@ -298,7 +298,7 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	}
 	for i := range p.Changes {
 		ch := &p.Changes[i]
-		if !ss.claims.Grants(ch.Scope) {
+		if !ss.claims.Grants(ch.Scope) && !ss.inbox(ch.Table) {
 			return fail(engine.CodeForbidden, false, "change %d writes scope %q, which this token does not grant", i, ch.Scope)
 		}
 		if ch.Site != ss.site {
@@ -317,7 +317,12 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	}
 	start := time.Now()
 	ack, err := ss.tenant.Push(ctx, Origin{Claims: ss.claims, Site: ss.site}, p)
+	var rule *engine.Error
 	switch {
+	case errors.As(err, &rule):
+		// The domain's rules refused a change (see Hooks.CheckPush): the batch cannot succeed.
+		ss.log.Info("push refused by the clinic's rules", "batch", p.Batch, "code", rule.Code)
+		return fail(rule.Code, rule.Retryable, "%s", rule.Message)
 	case errors.Is(err, engine.ErrScope):
 		if !ss.claims.Grants(engine.AllScopes) {
 			// The detail names the scope the row is really in: not for a token that may not read it.
@@ -341,6 +346,13 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	ss.s.metrics.pushes.Inc()
 	ss.s.metrics.ingested.Add(float64(len(p.Changes)))
 	return ss.send(ctx, &engine.Frame{Type: engine.MsgAck, Ack: ack})
+}
+
+// inbox reports whether table takes rows from every replica (engine.Table.Inbox), whatever
+// scopes its token reads; who may write them is the domain's check (Hooks.CheckPush).
+func (ss *session) inbox(table string) bool {
+	t := ss.s.opts.Schema.Table(table)
+	return t != nil && t.Inbox && ss.claims.Role != token.RoleAnonymous
 }
 
 // request runs a named operation and answers it. A refusal of the operation is its answer; the

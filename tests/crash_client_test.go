@@ -19,7 +19,7 @@ func TestClientKilledAfterLocalWrite(t *testing.T) {
 	srv := crashServerAt(t, t.TempDir(), "127.0.0.1:0")
 	dir := replicaDir(t, "clinic-laptop")
 	tok := staffToken(t, srv, "demo", "dr")
-	visit := mustCtl(t, "put", "--dir", dir, "visits", "new", "status=in_visit", "reason=cough")
+	visit := mustCtl(t, "put", "--dir", dir, "visits", "new", "status=requested", "reason=cough")
 	mustCtl(t, "sync", "--dir", dir, "--server", srv.URL, "--tenant", "demo", "--token", tok)
 	store := openCrashStore(t, srv.Data, "demo")
 

@@ -183,9 +183,11 @@ func write(t testing.TB, r *servertest.Replica, table, id string, vals map[strin
 	}
 }
 
+// staffToken issues an administrator's token: the engine's fault, crash and isolation tests
+// write arbitrary rows, which the clinic's rules allow administrators only.
 func staffToken(t testing.TB, srv *server, tenant, user string) string {
 	t.Helper()
-	return srv.token(t, token.Claims{Tenant: tenant, User: user, Role: token.RoleProvider, Scopes: []string{engine.AllScopes}})
+	return srv.token(t, token.Claims{Tenant: tenant, User: user, Role: token.RoleAdmin, Scopes: []string{engine.AllScopes}})
 }
 
 // TestTenantIsolation connects with clinic A's token to clinic B's endpoint of the real
@@ -289,7 +291,7 @@ func seedVisit(t testing.TB, r *servertest.Replica, name string) visitRows {
 	t.Helper()
 	v := visitRows{patient: engine.NewID(), visit: engine.NewID(), note: engine.NewID(), chat: engine.NewID()}
 	write(t, r, "patients", v.patient, map[string]any{"given_name": name + "-given", "region": "CA"})
-	write(t, r, "visits", v.visit, map[string]any{"patient_id": v.patient, "status": "in_visit", "reason": name + " reason"})
+	write(t, r, "visits", v.visit, map[string]any{"patient_id": v.patient, "status": "waiting", "reason": name + " reason"})
 	write(t, r, "visit_notes", v.note, map[string]any{"visit_id": v.visit, "author_id": "dr", "body": name + " note"})
 	write(t, r, "chat_messages", v.chat, map[string]any{"visit_id": v.visit, "sender_id": "dr", "sender_role": "provider", "body": name + " chat", "sent_at": int64(1)})
 	return v

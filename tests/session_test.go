@@ -23,7 +23,7 @@ func TestTwoReplicaSession(t *testing.T) {
 	if !strings.Contains(list, "clinic-a") || !strings.Contains(list, "Clinic A") || !strings.Contains(list, "Demo Clinic") {
 		t.Fatalf("tenant list:\n%s", list)
 	}
-	tokA := mustCtl(t, "token", "--data", data, "--tenant", "clinic-a", "--user", "alice")
+	tokA := mustCtl(t, "token", "--data", data, "--tenant", "clinic-a", "--user", "alice", "--role", "admin")
 	tokB := mustCtl(t, "token", "--data", data, "--tenant", "clinic-a", "--user", "bob", "--role", "support")
 
 	id := mustCtl(t, "put", "--dir", a, "patients", "new", "given_name=Ada", "region=CA", "created_at=1700000000000")
@@ -85,9 +85,10 @@ func TestTwoReplicaSession(t *testing.T) {
 func TestNoteConflictSession(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	a, b := replicaDir(t, "a"), replicaDir(t, "b")
-	tokA := mustCtl(t, "token", "--data", srv.Data, "--tenant", "demo", "--user", "dr-a")
-	tokB := mustCtl(t, "token", "--data", srv.Data, "--tenant", "demo", "--user", "dr-b")
-	visit := mustCtl(t, "put", "--dir", a, "visits", "new", "status=in_visit", "reason=cough")
+	// Administrators: visits come from intake, which this session skips by writing one directly.
+	tokA := mustCtl(t, "token", "--data", srv.Data, "--tenant", "demo", "--user", "dr-a", "--role", "admin")
+	tokB := mustCtl(t, "token", "--data", srv.Data, "--tenant", "demo", "--user", "dr-b", "--role", "admin")
+	visit := mustCtl(t, "put", "--dir", a, "visits", "new", "status=requested", "reason=cough")
 	note := mustCtl(t, "put", "--dir", a, "visit_notes", "new", "visit_id="+visit, "body=first draft")
 	mustCtl(t, "sync", "--dir", a, "--server", srv.URL, "--tenant", "demo", "--token", tokA)
 	mustCtl(t, "sync", "--dir", b, "--server", srv.URL, "--tenant", "demo", "--token", tokB)

@@ -1,6 +1,7 @@
 package clinic_test
 
 import (
+	"strings"
 	"testing"
 
 	"hearth/engine"
@@ -29,17 +30,30 @@ func TestSchemaTables(t *testing.T) {
 		scopeKind   string
 		scopeColumn string
 		note        string // name of the note column, "" for none
+		scope       string // fixed scope of a table without a scope column
+		inbox       bool
+		chained     bool
 	}{
-		{"patients", engine.LastWriterWins, "", "", ""},
-		{"visits", engine.LastWriterWins, clinic.VisitScope, "id", ""},
-		{"visit_notes", engine.LastWriterWins, clinic.VisitScope, "visit_id", "body"},
-		{"chat_messages", engine.AppendOnly, clinic.VisitScope, "visit_id", ""},
+		{"patients", engine.LastWriterWins, "", "", "", engine.ClinicScope, false, false},
+		{"visits", engine.LastWriterWins, clinic.VisitScope, "id", "", "", false, false},
+		{"visit_notes", engine.LastWriterWins, clinic.VisitScope, "visit_id", "body", "", false, false},
+		{"chat_messages", engine.AppendOnly, clinic.VisitScope, "visit_id", "", "", false, false},
+		{"regions", engine.LastWriterWins, "", "", "", engine.ClinicScope, false, false},
+		{"staff", engine.LastWriterWins, "", "", "", engine.ClinicScope, false, false},
+		{"observations", engine.AppendOnly, clinic.VisitScope, "visit_id", "", "", false, false},
+		{"visit_estimates", engine.LastWriterWins, clinic.VisitScope, "id", "", "", false, false},
+		// The audit trail: every device writes it, no whole-clinic grant reads it, the
+		// server chains it.
+		{"audit_events", engine.AppendOnly, "", "", "", clinic.AuditScope, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.table, func(t *testing.T) {
 			tb := clinic.Schema.Table(tt.table)
 			if tb == nil {
 				t.Fatalf("no table %q", tt.table)
+			}
+			if tb.Inbox != tt.inbox || tb.Chained != tt.chained {
+				t.Errorf("inbox %v chained %v; want %v %v", tb.Inbox, tb.Chained, tt.inbox, tt.chained)
 			}
 			if tb.Policy != tt.policy || tb.ScopeKind != tt.scopeKind || tb.ScopeColumn != tt.scopeColumn {
 				t.Errorf("policy %q scope %q/%q; want %q %q/%q", tb.Policy, tb.ScopeKind, tb.ScopeColumn, tt.policy, tt.scopeKind, tt.scopeColumn)
@@ -55,9 +69,74 @@ func TestSchemaTables(t *testing.T) {
 				if got, err := tb.ScopeOf("v1"); err != nil || got != "visit:v1" {
 					t.Errorf("ScopeOf(v1) = %q, %v", got, err)
 				}
-			} else if got, _ := tb.ScopeOf(nil); got != engine.ClinicScope {
-				t.Errorf("clinic-wide table in scope %q", got)
+			} else if got, _ := tb.ScopeOf(nil); got != tt.scope {
+				t.Errorf("table in scope %q, want %q", got, tt.scope)
 			}
 		})
+	}
+}
+
+func TestSchemaColumns(t *testing.T) {
+	tests := []struct {
+		table, column string
+		typ           engine.ColumnType
+	}{
+		{"visits", "consent_at", engine.Integer},
+		{"visits", "ended_by", engine.Text},
+		{"visits", "end_reason", engine.Text},
+		{"regions", "busy_limit", engine.Integer},
+		{"regions", "hours", engine.Text},
+		{"regions", "time_zone", engine.Text},
+		{"staff", "regions", engine.Text},
+		{"staff", "on_shift", engine.Integer},
+		{"observations", "value", engine.Real},
+		{"observations", "recorded_at", engine.Integer},
+		{"visit_estimates", "wait_ms", engine.Integer},
+		{"visit_estimates", "notice", engine.Text},
+		{"audit_events", "tbl", engine.Text},
+		{"audit_events", "at", engine.Integer},
+	}
+	for _, tt := range tests {
+		tb := clinic.Schema.Table(tt.table)
+		if tb == nil {
+			t.Fatalf("no table %q", tt.table)
+		}
+		if i := tb.Col(tt.column); i < 0 || tb.Columns[i].Type != tt.typ {
+			t.Errorf("%s.%s: index %d, want a %s column", tt.table, tt.column, i, tt.typ)
+		}
+	}
+	// Migration 1 stays as devices in the field have it: the visit columns came later.
+	v1, err := clinic.Schema.At(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.Table("visits").Col("consent_at") >= 0 || v1.Table("regions") != nil {
+		t.Error("schema version 1 has version 2's columns or tables")
+	}
+}
+
+func TestSchemaIndexes(t *testing.T) {
+	want := map[string]string{
+		"visits_queue":    "visits(status,region,requested_at)",
+		"visits_patient":  "visits(patient_id)",
+		"visits_provider": "visits(provider_id,status)",
+		"patients_birth":  "patients(birth_date)",
+		"audit_patient":   "audit_events(patient_id,at)",
+	}
+	got := map[string]string{}
+	for _, m := range clinic.Migrations {
+		for _, st := range m.Steps {
+			if ix := st.AddIndex; ix != nil {
+				got[ix.Name] = ix.Table + "(" + strings.Join(ix.Columns, ",") + ")"
+			}
+		}
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("index %s = %q, want %q", name, got[name], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("indexes %v, want %v", got, want)
 	}
 }

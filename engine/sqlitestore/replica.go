@@ -28,8 +28,9 @@ type Replica struct {
 	site  engine.SiteID
 	clock *engine.Clock
 
-	mu      sync.Mutex
-	onWrite []func()
+	mu       sync.Mutex
+	onWrite  []func()
+	onRemote []func([]engine.Change)
 
 	pending atomic.Int64 // outbox size, kept in memory: counting the table on every status is O(n)
 }
@@ -121,6 +122,15 @@ func (r *Replica) Clock() *engine.Clock { return r.clock }
 func (r *Replica) OnLocalWrite(fn func()) {
 	r.mu.Lock()
 	r.onWrite = append(r.onWrite, fn)
+	r.mu.Unlock()
+}
+
+// OnRemoteChanges registers fn to run after each committed page of the server's changes, with
+// the page's changes (which fn must not modify): a screen refreshes when a table it shows
+// changed. fn runs on the sync loop's goroutine and must not block.
+func (r *Replica) OnRemoteChanges(fn func([]engine.Change)) {
+	r.mu.Lock()
+	r.onRemote = append(r.onRemote, fn)
 	r.mu.Unlock()
 }
 
@@ -345,6 +355,14 @@ func (r *Replica) ApplyRemote(ctx context.Context, page *engine.Changes) error {
 	})
 	if err != nil {
 		return fmt.Errorf("apply page to cursor %d: %w", page.Cursor, err)
+	}
+	if len(page.Changes) > 0 {
+		r.mu.Lock()
+		fns := r.onRemote
+		r.mu.Unlock()
+		for _, fn := range fns {
+			fn(page.Changes)
+		}
 	}
 	return nil
 }

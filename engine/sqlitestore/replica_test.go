@@ -118,7 +118,7 @@ func TestReopenKeepsSiteAndClock(t *testing.T) {
 
 func TestOpenRefusesNewerStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.db")
-	v2 := engine.MustSchema(append(append([]engine.Migration(nil), clinic.Migrations...), engine.Migration{Version: 2, Steps: []engine.Step{
+	v2 := engine.MustSchema(append(append([]engine.Migration(nil), clinic.Migrations...), engine.Migration{Version: len(clinic.Migrations) + 1, Steps: []engine.Step{
 		{AddColumn: &engine.AddColumn{Table: "patients", Column: engine.Column{Name: "pronouns", Type: engine.Text}}}}})...)
 	r := openReplica(t, path, v2, nil)
 	r.Close()
@@ -159,5 +159,34 @@ func TestRevivedRowKeepsItsScope(t *testing.T) {
 	}
 	if len(hashes) != 1 {
 		t.Fatalf("orders ended in %d different states", len(hashes))
+	}
+}
+
+func TestRemoteChangesAreAnnouncedAfterCommit(t *testing.T) {
+	ctx := context.Background()
+	src := openReplica(t, filepath.Join(t.TempDir(), "src.db"), clinic.Schema, nil)
+	dst := openReplica(t, filepath.Join(t.TempDir(), "dst.db"), clinic.Schema, nil)
+	chs := write(t, src, patient("Ana"), patient("Ben"))
+	var seen []string
+	dst.OnRemoteChanges(func(page []engine.Change) {
+		for _, ch := range page {
+			// Committed already: the row is readable from the pool when the callback runs.
+			if _, err := dst.Get(ctx, ch.Table, ch.ID); err != nil {
+				t.Errorf("announced %s/%s before it was readable: %v", ch.Table, ch.ID, err)
+			}
+			seen = append(seen, ch.ID)
+		}
+	})
+	if err := dst.ApplyRemote(ctx, &engine.Changes{Cursor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 0 {
+		t.Fatalf("an empty page announced %v", seen)
+	}
+	if err := dst.ApplyRemote(ctx, &engine.Changes{Changes: chs, Cursor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0] != chs[0].ID || seen[1] != chs[1].ID {
+		t.Fatalf("announced %v, want both changes in order", seen)
 	}
 }

@@ -24,6 +24,7 @@ type config struct {
 	PushRate     int
 	TenantRate   int
 	MaxDrift     time.Duration
+	PatientTTL   time.Duration
 	ShutdownWait time.Duration
 	LogLevel     slog.Level
 	LogFormat    string
@@ -41,22 +42,23 @@ func (e *usageError) Unwrap() error { return e.err }
 // envNames maps each flag to the environment variable that supplies it when the flag is not
 // given, so that containers and service managers can configure the server without arguments.
 var envNames = map[string]string{
-	"addr":             "HEARTH_ADDR",
-	"data":             "HEARTH_DATA",
-	"token-key-file":   "HEARTH_TOKEN_KEY_FILE",
-	"demo":             "HEARTH_DEMO",
-	"retention":        "HEARTH_RETENTION",
-	"compact-every":    "HEARTH_COMPACT_EVERY",
-	"max-batch":        "HEARTH_MAX_BATCH",
-	"page-size":        "HEARTH_PAGE_SIZE",
-	"max-sessions":     "HEARTH_MAX_SESSIONS",
-	"push-rate":        "HEARTH_PUSH_RATE",
-	"tenant-push-rate": "HEARTH_TENANT_PUSH_RATE",
-	"max-drift":        "HEARTH_MAX_DRIFT",
-	"max-tenant-pages": "HEARTH_MAX_TENANT_PAGES",
-	"shutdown-timeout": "HEARTH_SHUTDOWN_TIMEOUT",
-	"log-level":        "HEARTH_LOG_LEVEL",
-	"log-format":       "HEARTH_LOG_FORMAT",
+	"addr":              "HEARTH_ADDR",
+	"data":              "HEARTH_DATA",
+	"token-key-file":    "HEARTH_TOKEN_KEY_FILE",
+	"demo":              "HEARTH_DEMO",
+	"retention":         "HEARTH_RETENTION",
+	"compact-every":     "HEARTH_COMPACT_EVERY",
+	"max-batch":         "HEARTH_MAX_BATCH",
+	"page-size":         "HEARTH_PAGE_SIZE",
+	"max-sessions":      "HEARTH_MAX_SESSIONS",
+	"push-rate":         "HEARTH_PUSH_RATE",
+	"tenant-push-rate":  "HEARTH_TENANT_PUSH_RATE",
+	"max-drift":         "HEARTH_MAX_DRIFT",
+	"patient-token-ttl": "HEARTH_PATIENT_TOKEN_TTL",
+	"max-tenant-pages":  "HEARTH_MAX_TENANT_PAGES",
+	"shutdown-timeout":  "HEARTH_SHUTDOWN_TIMEOUT",
+	"log-level":         "HEARTH_LOG_LEVEL",
+	"log-format":        "HEARTH_LOG_FORMAT",
 }
 
 const usageHead = `Usage: hearth-server [flags]
@@ -85,6 +87,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.IntVar(&c.PushRate, "push-rate", 20000, "pushed changes per second per connection (negative: unlimited)")
 	fs.IntVar(&c.TenantRate, "tenant-push-rate", 100000, "pushed changes per second per clinic (negative: unlimited)")
 	fs.DurationVar(&c.MaxDrift, "max-drift", 5*time.Minute, "how far ahead of the server's clock a change may be")
+	fs.DurationVar(&c.PatientTTL, "patient-token-ttl", 4*time.Hour, "how long the visit token a patient gets at intake lasts")
 	fs.IntVar(&c.MaxTenantPages, "max-tenant-pages", 0, "for tests: cap each tenant store at this many 4 KiB pages, so pushes fail as on a full disk (0: no cap)")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests")
 	level := fs.String("log-level", "info", "debug, info, warn or error")

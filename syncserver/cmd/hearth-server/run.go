@@ -13,6 +13,7 @@ import (
 
 	"hearth/engine/clinic"
 	"hearth/syncserver"
+	"hearth/syncserver/clinicapi"
 	"hearth/syncserver/token"
 )
 
@@ -40,13 +41,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("token key %s: %w", cfg.KeyFile, err)
 	}
-	srv, err := syncserver.New(ctx, syncserver.Options{
+	svc, err := clinicapi.New(clinicapi.Config{Signer: signer, Logger: log, PatientTokenTTL: cfg.PatientTTL})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	opts := syncserver.Options{
 		DataDir: cfg.Data, Schema: clinic.Schema, Signer: signer, Logger: log,
 		MaxBatch: cfg.MaxBatch, PageSize: cfg.PageSize, MaxDrift: cfg.MaxDrift,
 		Retention: cfg.Retention, CompactEvery: cfg.CompactEvery,
 		MaxSessions: cfg.MaxSessions, PushRate: cfg.PushRate, TenantPushRate: cfg.TenantRate,
 		MaxTenantPages: cfg.MaxTenantPages,
-	})
+	}
+	svc.Install(&opts)
+	srv, err := syncserver.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
 	}

@@ -113,6 +113,10 @@ func syncHint(err error) string {
 		case engine.CodeUnauthorized:
 			return " (get a new token with hearthctl token and pass it with --token)"
 		case engine.CodeForbidden:
+			if re.Err.Batch != "" {
+				// The clinic's rules refused a write: the message says which; the batch stays.
+				return " (the change stays in the outbox: hearthctl status shows it pending)"
+			}
 			return " (the token is for another clinic or does not grant this data)"
 		case engine.CodeUnknownTenant:
 			return " (create the tenant with hearthctl tenant create, or check --tenant)"

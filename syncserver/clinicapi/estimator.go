@@ -1,0 +1,127 @@
+package clinicapi
+
+import (
+	"context"
+	"time"
+
+	"hearth/engine"
+	"hearth/engine/clinic"
+	"hearth/syncserver"
+	"hearth/syncserver/token"
+
+	"github.com/bep/debounce"
+)
+
+// The estimator keeps each waiting patient's visit_estimates row current. A commit that
+// changes the queue (a visit's status, a provider's shift, a region's settings) schedules a
+// recomputation of the tenant's estimates; bursts are coalesced, and only estimates that moved
+// (place in the queue, the notice, or the wait by a minute or more) are written, so that a
+// Monday-morning burst of intakes costs a few writes per patient, not one per intake.
+
+// queueTables are the tables whose changes move the estimates.
+var queueTables = map[string]bool{"visits": true, "staff": true, "regions": true}
+
+// minWaitChange is how much an estimate must move to be written again.
+const minWaitChange = time.Minute
+
+// committed schedules a recomputation after a commit that touched the queue.
+func (s *Service) committed(t *syncserver.Tenant, changes []*engine.Change) {
+	touched := false
+	for _, ch := range changes {
+		touched = touched || queueTables[ch.Table]
+	}
+	if !touched || s.ctx.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	run, ok := s.estimates[t.ID]
+	if !ok {
+		run = debounce.New(s.cfg.EstimateDelay)
+		s.estimates[t.ID] = run
+	}
+	s.mu.Unlock()
+	run(func() { s.recompute(t) })
+}
+
+// recompute runs on the debouncer's goroutine.
+func (s *Service) recompute(t *syncserver.Tenant) {
+	s.wg.Add(1)
+	defer s.wg.Done()
+	if s.ctx.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	server := syncserver.Origin{Claims: token.Claims{Tenant: t.ID, User: "server", Role: clinic.RoleAdmin}}
+	_, err := t.Run(ctx, server, nil, func(ctx context.Context, rc *syncserver.RequestContext) (any, error) {
+		return nil, s.writeEstimates(rc)
+	})
+	if err != nil && s.ctx.Err() == nil {
+		s.cfg.Logger.Warn("wait-time estimates not updated", "tenant", t.ID, "err", err)
+	}
+}
+
+// writeEstimates recomputes every waiting patient's estimate and clears those of patients who
+// left the queue.
+func (s *Service) writeEstimates(rc *syncserver.RequestContext) error {
+	now := s.cfg.Now()
+	st, err := s.loadState(rc, now)
+	if err != nil {
+		return err
+	}
+	for visit, e := range st.estimate(now, s.cfg.TypicalVisit) {
+		old, ok, err := rc.Get("visit_estimates", visit)
+		if err != nil {
+			return err
+		}
+		if ok && !moved(old, e, now) {
+			continue
+		}
+		if err := writeEstimate(rc, visit, e, now); err != nil {
+			return err
+		}
+	}
+	rows, err := rc.Query(`SELECT e.id FROM visit_estimates e JOIN visits v ON v.id = e.id WHERE e.position > 0 AND v.status != ?`, clinic.StatusWaiting)
+	if err != nil {
+		return err
+	}
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		gone = append(gone, id)
+	}
+	rows.Close()
+	for _, id := range gone {
+		if err := writeEstimate(rc, id, clinic.Estimate{Known: true}, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moved reports whether estimate e differs enough from the stored row to be written. The
+// stored wait counts from its computed_at, so a wait that simply ran down is not a change.
+func moved(old clinic.Row, e clinic.Estimate, now time.Time) bool {
+	pos, _ := old["position"].(int64)
+	wait, _ := old["wait_ms"].(int64)
+	at, _ := old["computed_at"].(int64)
+	notice, _ := old["notice"].(string)
+	if int(pos) != e.Position || notice != e.Notice || (wait >= 0) != e.Known {
+		return true
+	}
+	if !e.Known {
+		return false
+	}
+	due := time.UnixMilli(at).Add(time.Duration(wait) * time.Millisecond)
+	diff := now.Add(e.Wait).Sub(due)
+	return diff >= minWaitChange || diff <= -minWaitChange
+}
+
+func writeEstimate(rc *syncserver.RequestContext, visit string, e clinic.Estimate, now time.Time) error {
+	return rc.Write(engine.Mutation{Table: "visit_estimates", ID: visit, Values: map[string]any{
+		"position": int64(e.Position), "wait_ms": waitMS(e), "notice": e.Notice, "computed_at": now.UnixMilli()}})
+}
