@@ -18,8 +18,10 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--help"}, []string{"tenant", "token", "put", "get", "sync", "status", "conflicts", "hash"}},
-		{[]string{"help"}, []string{"tenant", "token", "put", "get", "sync", "status", "conflicts", "hash"}},
+		{[]string{"--help"}, []string{"tenant", "token", "put", "get", "sync", "status", "conflicts", "hash",
+			"intake", "intake-status", "region", "staff", "queue", "claim", "release", "audit"}},
+		{[]string{"help"}, []string{"tenant", "token", "put", "get", "sync", "status", "conflicts", "hash",
+			"intake", "intake-status", "region", "staff", "queue", "claim", "release", "audit"}},
 		{[]string{"tenant", "--help"}, []string{"create", "list", "--data"}},
 		{[]string{"tenant", "create", "--help"}, []string{"-id", "-name", "-region", "-node", "-data"}},
 		{[]string{"tenant", "list", "--help"}, []string{"-data", "-json"}},

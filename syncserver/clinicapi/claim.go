@@ -23,8 +23,11 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		return nil, refuse(clinic.CodeNotFound, "this visit no longer exists; refresh the queue")
+	}
 	patient, _ := v["patient_id"].(string)
-	if ok && v["status"] == clinic.StatusInVisit && a.Role == clinic.RoleProvider {
+	if v["status"] == clinic.StatusInVisit && a.Role == clinic.RoleProvider {
 		if v["provider_id"] == a.User {
 			started, _ := v["started_at"].(int64)
 			return clinic.ClaimResult{Visit: args.Visit, Patient: patient, StartedAt: started}, nil
@@ -35,16 +38,12 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 	if err != nil {
 		return nil, err
 	}
-	regions, _ := me["regions"].(string)
-	var visit clinic.Row
-	if ok {
-		visit = clinic.Row(v)
-	}
-	if err := clinic.CheckClaim(a, visit, clinic.ParseRegions(regions)); err != nil {
-		return nil, refusal(err)
-	}
-	if !isStaff {
+	if !isStaff && a.Role == clinic.RoleProvider {
 		return nil, refuse(clinic.CodeNotLicensed, "you are not on this clinic's staff list; ask an administrator to add you with your licenses")
+	}
+	regions, _ := me["regions"].(string)
+	if err := clinic.CheckClaim(a, clinic.Row(v), clinic.ParseRegions(regions)); err != nil {
+		return nil, refusal(err)
 	}
 	if on, _ := me["on_shift"].(int64); on == 0 {
 		return nil, refuse(clinic.CodeOffShift, "you are off shift; start your shift to take patients")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"hearth/engine"
@@ -18,6 +19,7 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	if err := rc.Decode(&args); err != nil {
 		return nil, err
 	}
+	args.Region = strings.ToUpper(strings.TrimSpace(args.Region))
 	now := s.cfg.Now()
 	st, err := s.loadState(rc, now)
 	if err != nil {

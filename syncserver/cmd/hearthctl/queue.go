@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"hearth/engine/clinic"
+)
+
+// queueLine is one waiting patient as hearthctl queue --json prints them.
+type queueLine struct {
+	Visit     string `json:"visit"`
+	Patient   string `json:"patient"`
+	Region    string `json:"region"`
+	Reason    string `json:"reason"`
+	Since     string `json:"since"` // RFC 3339, UTC
+	WaitedMS  int64  `json:"waited_ms"`
+	Position  int64  `json:"position,omitempty"` // from the server's estimate; absent when none yet
+	WaitMS    *int64 `json:"wait_ms,omitempty"`  // estimated wait; -1 unknown; absent when no estimate yet
+	Notice    string `json:"notice,omitempty"`
+	Estimated string `json:"estimated_at,omitempty"` // when the server computed the estimate
+}
+
+// estimate is a visit_estimates row, when the replica has one.
+type estimate struct {
+	ok                     bool
+	position, waitMS, when int64
+	notice                 string
+}
+
+func runQueue(ctx context.Context, c *cli, args []string) error {
+	fs := c.flags("queue", `Usage: hearthctl queue --dir R [--region CA] [--json]
+
+Lists the patients waiting in the local replica in R, in arrival order (as every screen
+shows them): the visit and patient ids, the region, how long each has waited, their place
+in the region's queue and the wait the server estimated for them (or "unknown", with the
+notice patients were given; "-" until the server has estimated it), and the reason for the
+visit. It reads the replica as of its
+last sync: run hearthctl sync --dir R first for the current queue.
+`)
+	dir := fs.String("dir", "", "local replica directory (required)")
+	region := fs.String("region", "", "only this region's queue (a code such as CA)")
+	asJSON := fs.Bool("json", false, "print JSON lines, one per waiting patient")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("queue: unexpected argument %q", pos[0])
+	}
+	if *dir == "" {
+		return usagef("queue: --dir is required")
+	}
+	code := ""
+	if *region != "" {
+		if code, err = regionCode("queue", *region); err != nil {
+			return err
+		}
+	}
+	rep, err := openReplica(ctx, *dir, false)
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	defer rep.Close()
+	q, ests, err := readQueue(ctx, rep.Reader(), code)
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	clinic.SortQueue(q, time.Now())
+
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetEscapeHTML(false)
+		for _, e := range q {
+			l := queueLine{Visit: e.Visit, Patient: e.Patient, Region: e.Region, Reason: e.Reason,
+				Since: e.Since.UTC().Format(time.RFC3339), WaitedMS: e.Waited.Milliseconds()}
+			if est := ests[e.Visit]; est.ok {
+				l.Position, l.WaitMS, l.Notice = est.position, &est.waitMS, est.notice
+				l.Estimated = formatMillis(est.when, "")
+			}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(q) == 0 {
+		if code != "" {
+			fmt.Fprintf(c.stdout, "no patients waiting in %s\n", code)
+		} else {
+			fmt.Fprintln(c.stdout, "no patients waiting")
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGION\tPOS\tVISIT\tPATIENT\tWAITED\tESTIMATE\tREASON\tNOTICE")
+	for _, e := range q {
+		place, wait, notice := "-", "-", ""
+		if est := ests[e.Visit]; est.ok {
+			place, wait, notice = strconv.FormatInt(est.position, 10), formatWait(est.waitMS), est.notice
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Region, place, e.Visit, e.Patient,
+			formatWaited(e.Waited), wait, oneLine(e.Reason), oneLine(notice))
+	}
+	return tw.Flush()
+}
+
+// readQueue reads the waiting visits (all regions, or one) with their estimates, through the
+// replica's read-only pool; the visits_queue index (status, region, requested_at) covers it.
+func readQueue(ctx context.Context, db *sql.DB, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
+	query := `SELECT v.id, v.patient_id, v.region, v.reason, v.requested_at,
+			e.id IS NOT NULL, e.position, e.wait_ms, e.notice, e.computed_at
+		FROM visits v LEFT JOIN visit_estimates e ON e.id = v.id
+		WHERE v.status = ?`
+	args := []any{clinic.StatusWaiting}
+	if region != "" {
+		query += ` AND v.region = ?`
+		args = append(args, region)
+	}
+	rows, err := db.QueryContext(ctx, query+` ORDER BY v.region, v.requested_at, v.id`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the queue: %w", err)
+	}
+	defer rows.Close()
+	var q []clinic.QueueEntry
+	ests := map[string]estimate{}
+	for rows.Next() {
+		var id string
+		var patient, reg, reason, notice sql.NullString
+		var since, position, waitMS, computed sql.NullInt64
+		var hasEst bool
+		if err := rows.Scan(&id, &patient, &reg, &reason, &since, &hasEst, &position, &waitMS, &notice, &computed); err != nil {
+			return nil, nil, fmt.Errorf("read the queue: %w", err)
+		}
+		q = append(q, clinic.QueueEntry{Visit: id, Patient: patient.String, Region: reg.String, Reason: reason.String,
+			Since: time.UnixMilli(since.Int64)})
+		// Position 0 is what a claim leaves behind (not waiting): stale once the visit is
+		// released, until the server recomputes the queue's estimates.
+		if hasEst && position.Int64 > 0 {
+			w := int64(-1)
+			if waitMS.Valid {
+				w = waitMS.Int64
+			}
+			ests[id] = estimate{ok: true, position: position.Int64, waitMS: w, when: computed.Int64, notice: notice.String}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read the queue: %w", err)
+	}
+	return q, ests, nil
+}
