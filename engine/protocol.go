@@ -99,6 +99,18 @@ type Push struct {
 type Ack struct {
 	Batch string   `msgpack:"batch"`
 	Seqs  []uint64 `msgpack:"seqs"`
+	// Rejected lists the changes the server's rules refused (a write the writer's role may not
+	// make, often because the record moved on while the device was offline). They were not
+	// applied; the server wrote its current values over what they touched, so the writer's
+	// replica converges back, and the replica keeps them for a person to see.
+	Rejected []Rejection `msgpack:"rejected,omitempty"`
+}
+
+// Rejection is one refused change of a batch: its index in the batch, and why.
+type Rejection struct {
+	Index   int    `msgpack:"index"`
+	Code    string `msgpack:"code"`
+	Message string `msgpack:"message"`
 }
 
 // Pull asks for every change after Cursor in the replica's scopes, page by page, and then for

@@ -29,14 +29,15 @@ func sampleFrames() map[string]*engine.Frame {
 		"hello": {Type: engine.MsgHello, Hello: &engine.Hello{Protocol: engine.ProtocolVersion, Schema: 3, Site: 0xabcdef0123456789, Token: "tok.en", Client: "hearth-desktop/1.0"}},
 		"welcome": {Type: engine.MsgWelcome, Welcome: &engine.Welcome{Protocol: 1, Schema: 3, MinSchema: 2, Tenant: "clinic-1", User: "u1", Role: "provider",
 			Scopes: []string{engine.AllScopes}, Time: engine.NewHLC(1_700_000_000_000, 9), Resync: true}},
-		"welcome minimal": {Type: engine.MsgWelcome, Welcome: &engine.Welcome{}},
-		"push":            {Type: engine.MsgPush, Push: &engine.Push{Batch: "site-1", Changes: sampleChanges()}},
-		"ack":             {Type: engine.MsgAck, Ack: &engine.Ack{Batch: "site-1", Seqs: []uint64{1, 0, math.MaxUint64}}},
-		"pull":            {Type: engine.MsgPull, Pull: &engine.Pull{Cursor: 42, Limit: 2000, Scopes: []string{"visit:v1", engine.ClinicScope}}},
-		"pull from start": {Type: engine.MsgPull, Pull: &engine.Pull{}},
-		"changes":         {Type: engine.MsgChanges, Changes: &engine.Changes{Changes: sampleChanges(), Seqs: []uint64{7, 8, 9}, Cursor: 9, More: true, Horizon: 3}},
-		"progress":        {Type: engine.MsgProgress, Progress: &engine.Progress{Cursor: 9, Acked: 7}},
-		"error":           {Type: engine.MsgError, Error: &engine.Error{Code: engine.CodeRateLimited, Message: "slow down", Retryable: true, Batch: "site-1"}},
+		"welcome minimal":     {Type: engine.MsgWelcome, Welcome: &engine.Welcome{}},
+		"push":                {Type: engine.MsgPush, Push: &engine.Push{Batch: "site-1", Changes: sampleChanges()}},
+		"ack":                 {Type: engine.MsgAck, Ack: &engine.Ack{Batch: "site-1", Seqs: []uint64{1, 0, math.MaxUint64}}},
+		"ack with rejections": {Type: engine.MsgAck, Ack: &engine.Ack{Batch: "site-2", Seqs: []uint64{0, 5}, Rejected: []engine.Rejection{{Index: 0, Code: "forbidden", Message: "not permitted"}}}},
+		"pull":                {Type: engine.MsgPull, Pull: &engine.Pull{Cursor: 42, Limit: 2000, Scopes: []string{"visit:v1", engine.ClinicScope}}},
+		"pull from start":     {Type: engine.MsgPull, Pull: &engine.Pull{}},
+		"changes":             {Type: engine.MsgChanges, Changes: &engine.Changes{Changes: sampleChanges(), Seqs: []uint64{7, 8, 9}, Cursor: 9, More: true, Horizon: 3}},
+		"progress":            {Type: engine.MsgProgress, Progress: &engine.Progress{Cursor: 9, Acked: 7}},
+		"error":               {Type: engine.MsgError, Error: &engine.Error{Code: engine.CodeRateLimited, Message: "slow down", Retryable: true, Batch: "site-1"}},
 	}
 }
 

@@ -64,6 +64,10 @@ type Status struct {
 	Cursor     uint64
 	LastSync   time.Time
 	Err        string // the last error, "" after a successful session
+	// Rejected counts local changes the server's rules refused since the loop started, and
+	// Rejection is the last one's reason: the store keeps them for a person to see.
+	Rejected  int
+	Rejection string
 }
 
 // SyncOptions configure a Syncer. Zero fields take the defaults shown.
@@ -411,6 +415,11 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 					return err
 				}
 				inflight = ""
+				if n := len(f.Ack.Rejected); n > 0 {
+					last := f.Ack.Rejected[n-1]
+					s.log.Warn("the server refused changes", "batch", f.Ack.Batch, "refused", n, "code", last.Code)
+					s.report(ctx, func(st *Status) { st.Rejected += n; st.Rejection = last.Message })
+				}
 				// The server sends a page past these changes; wait for it, so that a sync
 				// leaves the cursor (and the acknowledgement compaction needs) up to date.
 				for _, seq := range f.Ack.Seqs {

@@ -317,12 +317,7 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 	}
 	start := time.Now()
 	ack, err := ss.tenant.Push(ctx, Origin{Claims: ss.claims, Site: ss.site}, p)
-	var rule *engine.Error
 	switch {
-	case errors.As(err, &rule):
-		// The domain's rules refused a change (see Hooks.CheckPush): the batch cannot succeed.
-		ss.log.Info("push refused by the clinic's rules", "batch", p.Batch, "code", rule.Code)
-		return fail(rule.Code, rule.Retryable, "%s", rule.Message)
 	case errors.Is(err, engine.ErrScope):
 		if !ss.claims.Grants(engine.AllScopes) {
 			// The detail names the scope the row is really in: not for a token that may not read it.
@@ -341,6 +336,9 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 		}
 		ss.s.metrics.errors.WithLabelValues(engine.CodeUnavailable).Inc()
 		return nil
+	}
+	if len(ack.Rejected) > 0 {
+		ss.log.Info("changes refused by the clinic's rules", "batch", p.Batch, "refused", len(ack.Rejected), "code", ack.Rejected[0].Code)
 	}
 	ss.s.metrics.pushSeconds.Observe(time.Since(start).Seconds())
 	ss.s.metrics.pushes.Inc()

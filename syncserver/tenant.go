@@ -132,7 +132,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 		var prev []byte
 		err := tx.QueryRow(`SELECT seqs FROM _server_batches WHERE key = ?`, key).Scan(&prev)
 		if err == nil {
-			return msgpack.Unmarshal(prev, &ack.Seqs)
+			return decodeStoredAck(prev, ack)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -145,6 +145,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 			return err
 		}
 		rc := &RequestContext{Claims: from.Claims, Site: from.Site, tx: tx, tenant: t}
+		overruled := map[int]int{} // refused change -> the server's write that answers it
 		var entries []logEntry
 		for i := range p.Changes {
 			ch := &p.Changes[i]
@@ -158,7 +159,22 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 				}
 			}
 			if t.hooks.CheckPush != nil {
-				if err := t.hooks.CheckPush(ctx, rc, ch); err != nil {
+				err := t.hooks.CheckPush(ctx, rc, ch)
+				var rule *engine.Error
+				if errors.As(err, &rule) {
+					// The rules refuse this change: it is not applied, and the server writes
+					// its own values over what it touched, so the writer converges back.
+					ack.Rejected = append(ack.Rejected, engine.Rejection{Index: i, Code: rule.Code, Message: rule.Message})
+					before := len(rc.changes)
+					if err := t.overrule(tx, rc, ch); err != nil {
+						return fmt.Errorf("change %d (%s/%s): overrule: %w", i, ch.Table, ch.ID, err)
+					}
+					if len(rc.changes) > before {
+						overruled[i] = before
+					}
+					continue
+				}
+				if err != nil {
 					return fmt.Errorf("change %d (%s/%s): %w", i, ch.Table, ch.ID, err)
 				}
 			}
@@ -183,10 +199,15 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 			return err
 		}
 		copy(ack.Seqs, seqs)
+		// A refused change's sequence number is that of the server's answer to it, so that the
+		// writer waits for it like for its own changes.
+		for i, k := range overruled {
+			ack.Seqs[i] = seqs[len(p.Changes)+k]
+		}
 		for _, e := range entries {
 			logged = append(logged, e.ch)
 		}
-		b, err := msgpack.Marshal(ack.Seqs)
+		b, err := encodeStoredAck(ack)
 		if err != nil {
 			return err
 		}
@@ -235,6 +256,71 @@ func (t *Tenant) committed(logged []*engine.Change) {
 	if t.hooks.Committed != nil {
 		t.hooks.Committed(t, logged)
 	}
+}
+
+// overrule answers a refused change by restating the server's state of what it touched, with
+// the server's clock (which has observed the change's): the refused write then loses
+// everywhere, its writer's replica included. A row the server has never stored is deleted,
+// unless its table is append-only: such a row stays on its writer's replica alone.
+func (t *Tenant) overrule(tx *sqlitestore.Tx, rc *RequestContext, ch *engine.Change) error {
+	tb := t.db.Schema().Table(ch.Table)
+	if tb == nil {
+		return engine.ErrUnknownTable
+	}
+	t.clock.Observe(ch.HLC) //nolint:errcheck // the session checked the drift
+	row, ok, err := tx.Row(ch.Table, ch.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ok:
+		cols := ch.Cols
+		if ch.Delete {
+			cols = nil // a refused delete: restate every column, which revives the row
+			for _, c := range tb.Columns {
+				cols = append(cols, c.Name)
+			}
+		}
+		vals := map[string]any{}
+		for _, c := range cols {
+			if tb.Col(c) >= 0 && c != tb.ScopeColumn {
+				vals[c] = row[c]
+			}
+		}
+		if len(vals) == 0 {
+			return nil
+		}
+		return rc.Write(engine.Mutation{Table: ch.Table, ID: ch.ID, Values: vals})
+	case tb.Policy == engine.AppendOnly || ch.Delete:
+		return nil
+	}
+	del := engine.Change{Table: ch.Table, ID: ch.ID, Scope: ch.Scope, HLC: t.clock.Now(), Site: t.site, Delete: true}
+	if _, err := tx.Apply(&del); err != nil {
+		return err
+	}
+	rc.changes = append(rc.changes, del)
+	return nil
+}
+
+// encodeStoredAck and decodeStoredAck keep a batch's ack for a retried push. Batches stored
+// before acks carried rejections hold only the sequence numbers.
+func encodeStoredAck(ack *engine.Ack) ([]byte, error) {
+	if len(ack.Rejected) == 0 {
+		return msgpack.Marshal(ack.Seqs)
+	}
+	return msgpack.Marshal(ack)
+}
+
+func decodeStoredAck(b []byte, ack *engine.Ack) error {
+	if err := msgpack.Unmarshal(b, &ack.Seqs); err == nil {
+		return nil
+	}
+	var stored engine.Ack
+	if err := msgpack.Unmarshal(b, &stored); err != nil {
+		return fmt.Errorf("stored ack: %w", err)
+	}
+	ack.Seqs, ack.Rejected = stored.Seqs, stored.Rejected
+	return nil
 }
 
 type logEntry struct {

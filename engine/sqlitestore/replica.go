@@ -19,6 +19,9 @@ import (
 const replicaDDL = `
 CREATE TABLE IF NOT EXISTS _hearth_outbox (seq INTEGER PRIMARY KEY, batch TEXT, hlc INTEGER NOT NULL, change BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS _hearth_outbox_batch ON _hearth_outbox(batch) WHERE batch IS NOT NULL;
+-- local changes the server's rules refused (see engine.Ack.Rejected), kept for a person to see
+CREATE TABLE IF NOT EXISTS _hearth_rejected (seq INTEGER PRIMARY KEY, batch TEXT NOT NULL, code TEXT NOT NULL,
+	message TEXT NOT NULL, change BLOB NOT NULL, at INTEGER NOT NULL);
 `
 
 // Replica is a client's store: the replicated state, plus the outbox of local changes not yet
@@ -263,8 +266,25 @@ func (r *Replica) AckBatch(ctx context.Context, ack *engine.Ack) error {
 		if err := saveClock(tx, newest); err != nil {
 			return err
 		}
+		for _, rj := range ack.Rejected {
+			if rj.Index < 0 || rj.Index >= len(chs) {
+				continue
+			}
+			b, err := engine.EncodeChange(&chs[rj.Index])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO _hearth_rejected (batch, code, message, change, at) VALUES (?, ?, ?, ?, ?)`,
+				ack.Batch, rj.Code, rj.Message, b, time.Now().UnixMilli()); err != nil {
+				return err
+			}
+		}
+		refused := map[int]bool{}
+		for _, rj := range ack.Rejected {
+			refused[rj.Index] = true
+		}
 		for i := range chs {
-			if chs[i].Delete && i < len(ack.Seqs) && ack.Seqs[i] > 0 {
+			if chs[i].Delete && i < len(ack.Seqs) && ack.Seqs[i] > 0 && !refused[i] {
 				if err := tx.SetTombstoneSeq(&chs[i], ack.Seqs[i]); err != nil {
 					return err
 				}
@@ -449,4 +469,37 @@ func (r *Replica) ReplayOutbox(ctx context.Context, floor engine.HLC) error {
 		r.pending.Add(-dropped)
 	}
 	return err
+}
+
+// RejectedChange is a local change the server's rules refused, kept for a person to see (and
+// redo properly: a refused change is not retried).
+type RejectedChange struct {
+	Change  engine.Change
+	Code    string
+	Message string
+	At      time.Time
+}
+
+// Rejected lists the refused changes, oldest first.
+func (r *Replica) Rejected(ctx context.Context) ([]RejectedChange, error) {
+	rows, err := r.r.QueryContext(ctx, `SELECT code, message, change, at FROM _hearth_rejected ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("rejected changes: %w", err)
+	}
+	defer rows.Close()
+	var out []RejectedChange
+	for rows.Next() {
+		var rc RejectedChange
+		var b []byte
+		var at int64
+		if err := rows.Scan(&rc.Code, &rc.Message, &b, &at); err != nil {
+			return nil, err
+		}
+		if rc.Change, err = engine.DecodeChange(b); err != nil {
+			return nil, fmt.Errorf("rejected change: %w", err)
+		}
+		rc.At = time.UnixMilli(at).UTC()
+		out = append(out, rc)
+	}
+	return out, rows.Err()
 }

@@ -250,11 +250,20 @@ func TestPushRulesAndAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	pat.Sync(t)
+	// A refused write is not applied; the server restates the visit, so the patient's own copy
+	// comes back to it, and the replica keeps the refused change to show.
 	if _, err := pat.Write(ctx, engine.Mutation{Table: "visits", ID: in.Visit, Values: map[string]any{"provider_id": "me"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := pat.Syncer.SyncOnce(ctx); code(err) != engine.CodeForbidden {
-		t.Fatalf("patient rewrites its visit: %v, want forbidden", err)
+	pat.Sync(t)
+	if st := pat.Syncer.Status(); st.Rejected != 1 || !strings.Contains(st.Rejection, "provider") {
+		t.Fatalf("status after a refused write: %+v", st)
+	}
+	if v, err := pat.Get(ctx, "visits", in.Visit); err != nil || v["provider_id"] != "dr-a" {
+		t.Fatalf("the patient's copy of the visit after the refusal: %v, %v", v, err)
+	}
+	if rej, err := pat.Rejected(ctx); err != nil || len(rej) != 1 || rej[0].Change.Table != "visits" || rej[0].Code != engine.CodeForbidden {
+		t.Fatalf("kept refused changes: %+v, %v", rej, err)
 	}
 
 	// The audit trail: the intake, the claim, the read, and each write of patient data.
@@ -286,4 +295,46 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestRefusedWritesConverge: a write the rules refuse (often one made offline after the record
+// moved on) does not stop the replica's other writes, and the replica comes back to the
+// server's state: a refused new row is removed, a refused delete undone.
+func TestRefusedWritesConverge(t *testing.T) {
+	srv := startClinic(t)
+	ctx := ctxFor(t)
+	in, err := srv.Intake(ctx, tenant, person("Ana", "CA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := servertest.OpenReplica(t, clinic.Schema, srv.URL(tenant), srv.StaffToken(t, tenant, "desk", clinic.RoleSupport))
+	desk.Sync(t)
+	note, chat := engine.NewID(), engine.NewID()
+	if _, err := desk.Write(ctx,
+		engine.Mutation{Table: "visit_notes", ID: note, Values: map[string]any{"visit_id": in.Visit, "author_id": "desk", "body": "support may not write notes"}},
+		engine.Mutation{Table: "patients", ID: in.Patient, Delete: true},
+		engine.Mutation{Table: "chat_messages", ID: chat, Values: map[string]any{"visit_id": in.Visit, "sender_id": "desk", "sender_role": clinic.RoleSupport, "body": "hello", "sent_at": int64(1)}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	desk.Sync(t)
+	if st := desk.Syncer.Status(); st.Rejected != 2 {
+		t.Fatalf("status: %+v, want 2 refused changes", st)
+	}
+	if _, err := desk.Get(ctx, "visit_notes", note); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("the refused note is still on the desk's replica: %v", err)
+	}
+	if p, err := desk.Get(ctx, "patients", in.Patient); err != nil || p["given_name"] != "Ana" {
+		t.Errorf("the refused delete was not undone on the desk's replica: %v, %v", p, err)
+	}
+	tn, err := srv.Tenant(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.DB().Get(ctx, "chat_messages", chat); err != nil {
+		t.Errorf("the allowed message in the same batch did not arrive: %v", err)
+	}
+	if a, b := servertest.Hash(t, desk), servertest.Hash(t, tn.DB()); a != b {
+		t.Errorf("desk and server differ after the refusals: %s vs %s", a, b)
+	}
 }
