@@ -59,6 +59,28 @@ func Apply(tx MergeTx, s *Schema, ch *Change) (Result, error) {
 }
 
 // apply merges ch into row, the row's state as loaded (found: the store knows the row).
+// CheckScope verifies, without applying it, that ch is a well-formed change of a known table
+// whose declared scope is its row's (what Apply would refuse with ErrScope): a server checks
+// this before its domain rules judge the change, so that a change pretending to be in another
+// scope is refused as such and never answered with the row's contents.
+func CheckScope(tx MergeTx, s *Schema, ch *Change) error {
+	t := s.Table(ch.Table)
+	if t == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownTable, ch.Table)
+	}
+	if !ValidID(ch.ID) {
+		return fmt.Errorf("%w: %s %q", ErrBadID, ch.Table, ch.ID)
+	}
+	if len(ch.Cols) != len(ch.Vals) {
+		return fmt.Errorf("%w: %s/%s has %d columns and %d values", ErrProtocol, ch.Table, ch.ID, len(ch.Cols), len(ch.Vals))
+	}
+	row, found, err := tx.LoadRow(t, ch.ID)
+	if err != nil {
+		return fmt.Errorf("load %s/%s: %w", ch.Table, ch.ID, err)
+	}
+	return checkScope(t, ch, &row, found)
+}
+
 func apply(tx MergeTx, t *Table, ch *Change, row Row, found bool) (Result, error) {
 	if ch.Site == 0 || ch.HLC == 0 {
 		return Result{}, fmt.Errorf("%w: change to %s/%s has no version", ErrProtocol, ch.Table, ch.ID)

@@ -159,6 +159,10 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 				}
 			}
 			if t.hooks.CheckPush != nil {
+				// The rules judge only changes that are what they claim to be.
+				if err := tx.CheckScope(ch); err != nil {
+					return fmt.Errorf("change %d (%s/%s): %w", i, ch.Table, ch.ID, err)
+				}
 				err := t.hooks.CheckPush(ctx, rc, ch)
 				var rule *engine.Error
 				if errors.As(err, &rule) {

@@ -202,7 +202,7 @@ func TestTenantIsolation(t *testing.T) {
 	staffB := servertest.OpenReplica(t, clinic.Schema, srv.syncURL("clinic-b"), tokB)
 	pB, vB := engine.NewID(), engine.NewID()
 	write(t, staffB, "patients", pB, map[string]any{"given_name": "Brunhilde-secret", "region": "WA"})
-	write(t, staffB, "visits", vB, map[string]any{"patient_id": pB, "status": "waiting"})
+	write(t, staffB, "visits", vB, map[string]any{"patient_id": pB, "status": "requested"})
 	staffB.Sync(t)
 	staffA := servertest.OpenReplica(t, clinic.Schema, srv.syncURL("clinic-a"), tokA)
 	write(t, staffA, "patients", engine.NewID(), map[string]any{"given_name": "Alma"})
@@ -291,7 +291,7 @@ func seedVisit(t testing.TB, r *servertest.Replica, name string) visitRows {
 	t.Helper()
 	v := visitRows{patient: engine.NewID(), visit: engine.NewID(), note: engine.NewID(), chat: engine.NewID()}
 	write(t, r, "patients", v.patient, map[string]any{"given_name": name + "-given", "region": "CA"})
-	write(t, r, "visits", v.visit, map[string]any{"patient_id": v.patient, "status": "waiting", "reason": name + " reason"})
+	write(t, r, "visits", v.visit, map[string]any{"patient_id": v.patient, "status": "requested", "reason": name + " reason"})
 	write(t, r, "visit_notes", v.note, map[string]any{"visit_id": v.visit, "author_id": "dr", "body": name + " note"})
 	write(t, r, "chat_messages", v.chat, map[string]any{"visit_id": v.visit, "sender_id": "dr", "sender_role": "provider", "body": name + " chat", "sent_at": int64(1)})
 	return v
@@ -439,9 +439,9 @@ func TestPatientVisitScope(t *testing.T) {
 			for _, r := range recs {
 				counts[tbl.Name]++
 				switch tbl.Name {
-				case "visits":
+				case "visits", "visit_estimates":
 					if r["id"] != x.visit {
-						t.Fatalf("patient replica holds visit %v", r["id"])
+						t.Fatalf("patient replica holds %s of visit %v", tbl.Name, r["id"])
 					}
 				case "visit_notes", "chat_messages":
 					if r["visit_id"] != x.visit {

@@ -220,6 +220,11 @@ func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
 	return s.QueryRowContext(tx.ctx, args...)
 }
 
+// CheckScope checks a change's table, id and scope without applying it (see engine.CheckScope).
+func (tx *Tx) CheckScope(ch *engine.Change) error {
+	return engine.CheckScope(mergeTx{tx}, tx.db.schema, ch)
+}
+
 // Apply merges a change into the store (see engine.Apply).
 func (tx *Tx) Apply(ch *engine.Change) (engine.Result, error) {
 	return engine.Apply(mergeTx{tx}, tx.db.schema, ch)
