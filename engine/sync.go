@@ -361,10 +361,14 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 	caughtUp := false
 	var cursor, mustReach uint64
 	calls := map[uint64]*call{} // requests sent, by id, awaiting their answer
+	var held []*call            // requests waiting for the outbox to be pushed
 	var lastCall uint64
 	defer func() {
 		for _, c := range calls {
 			c.done <- callResult{err: ErrRequestInDoubt}
+		}
+		for _, c := range held {
+			c.done <- callResult{err: ErrOffline} // never sent
 		}
 	}()
 	for {
@@ -386,6 +390,21 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 				inflight = p.Batch
 			}
 		}
+		// Requests wait until the local writes made before them are on the server (the outbox
+		// is pushed and acknowledged), so that they see them: a provider who just ended a
+		// visit may claim the next patient at once. A batch held back by the server (retry)
+		// does not hold them.
+		if len(held) > 0 && (inflight == "" || retry != nil || resync) {
+			for _, c := range held {
+				lastCall++
+				c.req.ID = lastCall
+				calls[c.req.ID] = c
+				if err := send(&Frame{Type: MsgRequest, Request: &c.req}); err != nil {
+					return sendFailed(fmt.Errorf("request %s: %w", c.req.Name, err))
+				}
+			}
+			held = nil
+		}
 		if once && caughtUp && inflight == "" && retry == nil && !resync && cursor >= mustReach {
 			return nil
 		}
@@ -396,12 +415,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 		case <-retry:
 			retry = nil
 		case c := <-s.calls:
-			lastCall++
-			c.req.ID = lastCall
-			calls[c.req.ID] = c
-			if err := send(&Frame{Type: MsgRequest, Request: &c.req}); err != nil {
-				return sendFailed(fmt.Errorf("request %s: %w", c.req.Name, err))
-			}
+			held = append(held, c) // sent at the top of the loop, after the outbox
 		case m := <-in:
 			if m.err != nil {
 				return fmt.Errorf("receive: %w", m.err)

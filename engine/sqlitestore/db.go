@@ -83,6 +83,7 @@ func Open(ctx context.Context, path string, schema *engine.Schema, opts Options)
 		return nil, fmt.Errorf("open %s read-only: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns) // keep them: closing and reopening SQLite connections under load costs more
 	db.r = r
 	return db, nil
 }

@@ -338,3 +338,40 @@ func TestRefusedWritesConverge(t *testing.T) {
 		t.Errorf("desk and server differ after the refusals: %s vs %s", a, b)
 	}
 }
+
+// TestClaimRightAfterEndingAVisit: a provider's writes made before a request reach the server
+// before it, so ending a visit and claiming the next patient at once is not refused as busy.
+func TestClaimRightAfterEndingAVisit(t *testing.T) {
+	srv := startClinic(t)
+	ctx := ctxFor(t)
+	first, err := srv.Intake(ctx, tenant, person("Ana", "CA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := person("Ben", "CA")
+	next.BirthDate = "1991-04-05"
+	second, err := srv.Intake(ctx, tenant, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := srv.Live(t, tenant, srv.StaffToken(t, tenant, "dr-a", clinic.RoleProvider))
+	for round := range 5 {
+		visit := []string{first.Visit, second.Visit}[round%2]
+		if err := dr.Syncer.Request(ctx, clinic.RequestClaim, clinic.VisitArgs{Visit: visit}, nil); err != nil {
+			t.Fatalf("round %d: claim right after ending the last visit: %v", round, err)
+		}
+		// Put the patient back rather than ending the visit, so the two can alternate.
+		if round < 4 {
+			if err := dr.Syncer.Request(ctx, clinic.RequestRelease, clinic.VisitArgs{Visit: visit}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := dr.Write(ctx, engine.Mutation{Table: "visits", ID: first.Visit, Values: map[string]any{
+		"status": clinic.StatusCompleted, "ended_at": srv.Clock.Now().UnixMilli(), "ended_by": "dr-a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dr.Syncer.Request(ctx, clinic.RequestClaim, clinic.VisitArgs{Visit: second.Visit}, nil); err != nil {
+		t.Fatalf("claim right after ending a visit: %v", err)
+	}
+}

@@ -59,6 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
 	}
 	defer srv.Close()
+	// The estimator writes through the stores: stop it before they close (defers run last-in,
+	// first-out, and it was deferred before the server).
+	defer svc.Close()
 	if cfg.Demo {
 		err := srv.Directory().Create(ctx, demoTenant)
 		switch {
@@ -99,6 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		shutErr = fmt.Errorf("shutdown: %w", shutErr)
 		hs.Close()
 	}
+	svc.Close()
 	if err := srv.Close(); err != nil {
 		return errors.Join(shutErr, fmt.Errorf("close stores: %w", err))
 	}
