@@ -10,6 +10,12 @@ const VisitScope = "visit"
 // not read it, so every device can write entries without every device receiving them all.
 const AuditScope = "audit"
 
+// EstimateScope holds a waiting patient's wait-time estimate ("estimate:<visit>"), which the
+// server rewrites whenever the queue moves. Only the patient's token grants it: caregivers
+// compute the same estimates from their own replica (EstimateWaits), so the stream of updates
+// does not reach every caregiver's device.
+const EstimateScope = "estimate"
+
 // Migrations are the clinic schema's numbered steps. Append new steps; never edit old ones:
 // devices in the field are at every version.
 var Migrations = []engine.Migration{
@@ -85,7 +91,7 @@ var Migrations = []engine.Migration{
 		}}},
 		// What the server tells a waiting patient about their wait (id = the visit id, so it
 		// reaches the patient's browser in the visit's scope).
-		{AddTable: &engine.Table{Name: "visit_estimates", Policy: engine.LastWriterWins, ScopeKind: VisitScope, ScopeColumn: "id", Columns: []engine.Column{
+		{AddTable: &engine.Table{Name: "visit_estimates", Policy: engine.LastWriterWins, ScopeKind: EstimateScope, ScopeColumn: "id", Columns: []engine.Column{
 			{Name: "position", Type: engine.Integer}, // 1-based place in its region's queue, 0 when not waiting
 			{Name: "wait_ms", Type: engine.Integer},  // -1 = unknown
 			{Name: "notice", Type: engine.Text},      // e.g. no licensed provider on shift

@@ -41,7 +41,7 @@ func TestSchemaTables(t *testing.T) {
 		{"regions", engine.LastWriterWins, "", "", "", engine.ClinicScope, false, false},
 		{"staff", engine.LastWriterWins, "", "", "", engine.ClinicScope, false, false},
 		{"observations", engine.AppendOnly, clinic.VisitScope, "visit_id", "", "", false, false},
-		{"visit_estimates", engine.LastWriterWins, clinic.VisitScope, "id", "", "", false, false},
+		{"visit_estimates", engine.LastWriterWins, clinic.EstimateScope, "id", "", "", false, false},
 		// The audit trail: every device writes it, no whole-clinic grant reads it, the
 		// server chains it.
 		{"audit_events", engine.AppendOnly, "", "", "", clinic.AuditScope, true, true},
@@ -64,9 +64,10 @@ func TestSchemaTables(t *testing.T) {
 			case tt.note != "" && (i < 0 || tb.Columns[i].Name != tt.note):
 				t.Errorf("note column index %d, want %q", i, tt.note)
 			}
-			// A visit's rows belong to that visit's scope: what a patient's token grants.
+			// A visit's rows belong to that visit's scope (its estimate to the visit's estimate
+			// scope): what a patient's token grants.
 			if tt.scopeKind != "" {
-				if got, err := tb.ScopeOf("v1"); err != nil || got != "visit:v1" {
+				if got, err := tb.ScopeOf("v1"); err != nil || got != tt.scopeKind+":v1" {
 					t.Errorf("ScopeOf(v1) = %q, %v", got, err)
 				}
 			} else if got, _ := tb.ScopeOf(nil); got != tt.scope {

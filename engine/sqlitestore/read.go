@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 
 	"fmt"
 	"strings"
@@ -130,7 +131,11 @@ func (db *DB) Conflicts(ctx context.Context, table string) ([]Conflict, error) {
 // its column versions, and every unresolved note version. Two stores that converged have the
 // same hash whatever order they received changes in; tombstones and bookkeeping do not count,
 // nor do inbox tables (engine.Table.Inbox), whose rows go to the server and few replicas read.
-func (db *DB) Hash(ctx context.Context) (string, error) {
+func (db *DB) Hash(ctx context.Context) (string, error) { return db.HashFor(ctx, nil) }
+
+// HashFor is Hash over the rows in the scopes that grants accepts (nil: every scope): what a
+// replica with those grants holds, to compare it with the server's whole store.
+func (db *DB) HashFor(ctx context.Context, grants func(scope string) bool) (string, error) {
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return "", fmt.Errorf("hash: %w", err)
@@ -168,6 +173,9 @@ func (db *DB) Hash(ctx context.Context) (string, error) {
 				rows.Close()
 				return "", err
 			}
+			if grants != nil && !grants(rowScope(t, id, vals)) {
+				continue
+			}
 			_, vers, err := engine.DecodeVersions(vb, len(t.Columns))
 			if err != nil {
 				rows.Close()
@@ -189,6 +197,18 @@ func (db *DB) Hash(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
+	hashed := func(tbl, id string) bool { return true }
+	if grants != nil {
+		// A note's scope is its row's: look it up.
+		hashed = func(tbl, id string) bool {
+			t := db.schema.Table(tbl)
+			if t == nil {
+				return false
+			}
+			rec, err := db.getOn(ctx, tx, t, id)
+			return err == nil && rec != nil && grants(rowScope(t, id, rec))
+		}
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT tbl, id, hlc, site, value FROM _hearth_notes WHERE superseded = 0 ORDER BY tbl, id, hlc, site`)
 	if err != nil {
 		return "", fmt.Errorf("hash notes: %w", err)
@@ -201,6 +221,9 @@ func (db *DB) Hash(ctx context.Context) (string, error) {
 		if err := rows.Scan(&tbl, &id, &hlc, &site, &val); err != nil {
 			return "", err
 		}
+		if !hashed(tbl, id) {
+			continue
+		}
 		if err := enc.Encode([]any{tbl, id, hlc, site, val.String}); err != nil {
 			return "", err
 		}
@@ -209,4 +232,43 @@ func (db *DB) Hash(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rowScope is the scope of a stored row, from its id or scope column (vals in column order,
+// or by name).
+func rowScope[V []any | map[string]any](t *engine.Table, id string, vals V) string {
+	var v any
+	switch t.ScopeColumn {
+	case "":
+	case "id":
+		v = id
+	default:
+		switch x := any(vals).(type) {
+		case []any:
+			v = x[t.Col(t.ScopeColumn)]
+		case map[string]any:
+			v = x[t.ScopeColumn]
+		}
+	}
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	s, _ := t.ScopeOf(v)
+	return s
+}
+
+// getOn reads one row's columns by name inside tx, or nil.
+func (db *DB) getOn(ctx context.Context, tx *sql.Tx, t *engine.Table, id string) (map[string]any, error) {
+	if t.ScopeColumn == "" || t.ScopeColumn == "id" {
+		return map[string]any{}, nil // the scope does not depend on the row's values
+	}
+	var v any
+	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT %q FROM %q WHERE id = ?`, t.ScopeColumn, t.Name), id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{t.ScopeColumn: v}, nil
 }

@@ -75,8 +75,8 @@ func (c *Claims) Validate() error {
 	switch c.Role {
 	case RoleProvider, RoleSupport, RoleAdmin:
 	case RolePatient:
-		if len(c.Scopes) != 1 || !strings.HasPrefix(c.Scopes[0], "visit:") || strings.Contains(c.Scopes[0], "*") {
-			return fmt.Errorf("%w: a patient token grants exactly one visit scope", ErrInvalid)
+		if !patientScopes(c.Scopes) {
+			return fmt.Errorf("%w: a patient token grants exactly one visit scope (and that visit's estimate)", ErrInvalid)
 		}
 	default:
 		return fmt.Errorf("%w: unknown role %q", ErrInvalid, c.Role)
@@ -88,6 +88,25 @@ func (c *Claims) Validate() error {
 		return fmt.Errorf("%w: expires before it is issued", ErrInvalid)
 	}
 	return nil
+}
+
+// PatientScopes are what a patient's token for one visit grants: the visit's rows and its
+// wait-time estimate.
+func PatientScopes(visit string) []string {
+	return []string{"visit:" + visit, "estimate:" + visit}
+}
+
+// patientScopes reports whether scopes are one visit's, as PatientScopes gives them, or the
+// visit scope alone (tokens issued before estimates had their own scope).
+func patientScopes(scopes []string) bool {
+	if len(scopes) == 0 || len(scopes) > 2 {
+		return false
+	}
+	visit, ok := strings.CutPrefix(scopes[0], "visit:")
+	if !ok || !engine.ValidID(visit) {
+		return false
+	}
+	return len(scopes) == 1 || scopes[1] == "estimate:"+visit
 }
 
 // Signer issues and checks tokens with one HMAC-SHA256 key.

@@ -63,12 +63,25 @@ func TestClaimsValidation(t *testing.T) {
 		{Tenant: "clinic-a", User: "u", Role: "janitor", Scopes: []string{"*"}},
 		{Tenant: "clinic-a", User: "u", Role: token.RolePatient, Scopes: []string{"*"}},
 		{Tenant: "clinic-a", User: "u", Role: token.RolePatient, Scopes: []string{"visit:a", "visit:b"}},
+		{Tenant: "clinic-a", User: "u", Role: token.RolePatient, Scopes: []string{"visit:a", "estimate:b"}},
+		{Tenant: "clinic-a", User: "u", Role: token.RolePatient, Scopes: []string{"visit:*"}},
+		{Tenant: "clinic-a", User: "u", Role: token.RolePatient, Scopes: []string{"estimate:a"}},
 		{Tenant: "clinic-a", User: "u", Role: token.RoleSupport},
 	}
 	for _, c := range bad {
 		if _, err := s.Issue(c, time.Hour); !errors.Is(err, token.ErrInvalid) {
 			t.Errorf("issued %+v: %v", c, err)
 		}
+	}
+	// A patient's token grants its visit and that visit's estimate; staff grants do not reach
+	// estimates or the audit trail.
+	c := token.Claims{Tenant: "clinic-a", User: "p", Role: token.RolePatient, Scopes: token.PatientScopes("v1")}
+	if _, err := s.Issue(c, time.Hour); err != nil || !c.Grants("estimate:v1") || c.Grants("estimate:v2") {
+		t.Errorf("patient scopes %v: %v", c.Scopes, err)
+	}
+	staff := token.Claims{Scopes: token.StaffScopes}
+	if !staff.Grants("visit:v1") || !staff.Grants("clinic") || staff.Grants("estimate:v1") || staff.Grants("audit") {
+		t.Errorf("staff scopes %v grant the wrong things", staff.Scopes)
 	}
 	if _, err := token.NewSigner([]byte("short"), nil); err == nil {
 		t.Error("accepted a 5-byte key")

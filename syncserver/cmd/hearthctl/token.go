@@ -58,7 +58,7 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 		if !engine.ValidID(*visit) {
 			return usagef("token: a patient token needs --visit VISIT_ID (got %q)", *visit)
 		}
-		claims.Scopes = []string{"visit:" + *visit}
+		claims.Scopes = token.PatientScopes(*visit)
 	default:
 		return usagef("token: unknown --role %q: want provider, support, admin or patient", *role)
 	}
