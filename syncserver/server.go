@@ -147,6 +147,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.wg.Add(1)
 		go s.compactLoop()
 	}
+	s.wg.Add(1)
+	go s.progressLoop()
 	return s, nil
 }
 
@@ -212,6 +214,36 @@ func (s *Server) tenantLimit(id string) *bucket {
 // TenantPath is where a tenant's store lives under a data directory.
 func TenantPath(dataDir, id string) string { return filepath.Join(dataDir, "tenants", id+".db") }
 
+// openTenants returns the tenants open now.
+func (s *Server) openTenants() []*Tenant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	open := make([]*Tenant, 0, len(s.tenants))
+	for _, t := range s.tenants {
+		open = append(open, t)
+	}
+	return open
+}
+
+// progressLoop writes the replicas' reported progress every second (see Tenant.Progress).
+func (s *Server) progressLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for _, t := range s.openTenants() {
+				if err := t.FlushProgress(context.Background()); err != nil {
+					s.log.Error("progress not recorded", "tenant", t.ID, "err", err)
+				}
+			}
+		}
+	}
+}
+
 func (s *Server) compactLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.CompactEvery)
@@ -221,13 +253,7 @@ func (s *Server) compactLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.mu.Lock()
-			open := make([]*Tenant, 0, len(s.tenants))
-			for _, t := range s.tenants {
-				open = append(open, t)
-			}
-			s.mu.Unlock()
-			for _, t := range open {
+			for _, t := range s.openTenants() {
 				res, err := t.Compact(context.Background(), s.opts.Retention)
 				if err != nil {
 					s.log.Error("compaction failed", "tenant", t.ID, "err", err)

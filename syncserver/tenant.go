@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"hearth/engine"
@@ -39,6 +40,9 @@ type Tenant struct {
 	site  engine.SiteID // the server's own site in this tenant, for writes made by requests
 	clock *engine.Clock // stamps the server's own writes
 	hooks Hooks
+
+	progMu sync.Mutex
+	prog   map[engine.SiteID]progress // reported since the last FlushProgress
 }
 
 // Hooks are the domain's rules and reactions that a tenant runs around its transactions.
@@ -100,8 +104,10 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 	return &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0)}, nil
 }
 
-// Close closes the tenant's store.
-func (t *Tenant) Close() error { return t.db.Close() }
+// Close writes the progress it holds and closes the tenant's store.
+func (t *Tenant) Close() error {
+	return errors.Join(t.FlushProgress(context.Background()), t.db.Close())
+}
 
 // limitPages caps the store at n pages (see Options.MaxTenantPages). max_page_count is a setting
 // of the connection, and the store writes through its one long-lived writer connection.
@@ -522,15 +528,56 @@ func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (ret
 	return retired, floor, nil
 }
 
-// Progress records what a replica has applied and acknowledged.
+// Progress records what a replica has applied and acknowledged. It is kept in memory and
+// written with everyone else's by FlushProgress (the server does every second): a write
+// transaction per page per replica would take the tenant's one writer from the pushes and
+// requests. What a crash loses is a second of acknowledgements, which only delays compaction.
 func (t *Tenant) Progress(ctx context.Context, site engine.SiteID, p *engine.Progress) error {
+	t.progMu.Lock()
+	defer t.progMu.Unlock()
+	if t.prog == nil {
+		t.prog = map[engine.SiteID]progress{}
+	}
+	old := t.prog[site]
+	t.prog[site] = progress{cursor: p.Cursor, acked: max(old.acked, p.Acked), at: t.now().UnixMilli()}
+	return nil
+}
+
+type progress struct {
+	cursor, acked uint64
+	at            int64 // Unix ms
+}
+
+// FlushProgress writes the progress recorded since the last flush in one transaction.
+func (t *Tenant) FlushProgress(ctx context.Context) error {
+	t.progMu.Lock()
+	pending := t.prog
+	t.prog = nil
+	t.progMu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		_, err := tx.Exec(`UPDATE _server_replicas SET cursor = ?, acked = max(acked, ?), last_seen = ? WHERE site = ?`,
-			int64(p.Cursor), int64(p.Acked), t.now().UnixMilli(), int64(site))
-		return err
+		for site, p := range pending {
+			if _, err := tx.Exec(`UPDATE _server_replicas SET cursor = ?, acked = max(acked, ?), last_seen = ? WHERE site = ?`,
+				int64(p.cursor), int64(p.acked), p.at, int64(site)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record progress of %s in tenant %s: %w", site, t.ID, err)
+		t.progMu.Lock() // keep it for the next flush, unless newer progress came meanwhile
+		for site, p := range pending {
+			if _, newer := t.prog[site]; !newer {
+				if t.prog == nil {
+					t.prog = map[engine.SiteID]progress{}
+				}
+				t.prog[site] = p
+			}
+		}
+		t.progMu.Unlock()
+		return fmt.Errorf("record progress in tenant %s: %w", t.ID, err)
 	}
 	return nil
 }
@@ -549,6 +596,9 @@ type CompactResult struct {
 // the server no longer knows, so that a returning replica cannot resurrect a deleted row.
 func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactResult, error) {
 	var res CompactResult
+	if err := t.FlushProgress(ctx); err != nil {
+		return res, err
+	}
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
 		r, err := tx.Exec(`UPDATE _server_replicas SET retired = 1 WHERE retired = 0 AND last_seen < ?`, t.now().Add(-retention).UnixMilli())
 		if err != nil {
@@ -618,6 +668,9 @@ type ReplicaInfo struct {
 
 // Replicas lists the tenant's replicas.
 func (t *Tenant) Replicas(ctx context.Context) ([]ReplicaInfo, error) {
+	if err := t.FlushProgress(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.db.Reader().QueryContext(ctx, `SELECT site, user, first_seen, last_seen, cursor, acked, retired FROM _server_replicas ORDER BY first_seen`)
 	if err != nil {
 		return nil, fmt.Errorf("replicas of tenant %s: %w", t.ID, err)
