@@ -35,8 +35,12 @@ type Options struct {
 	PageSize     int           // most changes in one page (2,000)
 	MaxDrift     time.Duration // how far in the future a change's clock may be (5m)
 	PingInterval time.Duration // keepalive; a silent peer is dropped after twice this (5s)
-	Retention    time.Duration // replicas unseen this long are retired (30 days)
-	CompactEvery time.Duration // how often tenants are compacted (1h; negative: never)
+	// EmptyPageDelay is how long a live session waits before telling its replica that the log
+	// moved past changes it does not receive (200ms): one empty page for a burst of others'
+	// changes, instead of one per commit.
+	EmptyPageDelay time.Duration
+	Retention      time.Duration // replicas unseen this long are retired (30 days)
+	CompactEvery   time.Duration // how often tenants are compacted (1h; negative: never)
 	// MaxSessions caps open sync sessions (15,000: a process may hold 20,000 files here).
 	MaxSessions int
 	// PushRate and TenantPushRate cap pushed changes per second for one connection and for
@@ -107,6 +111,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.PingInterval <= 0 {
 		opts.PingInterval = 5 * time.Second
+	}
+	if opts.EmptyPageDelay <= 0 {
+		opts.EmptyPageDelay = 200 * time.Millisecond
 	}
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour

@@ -34,6 +34,12 @@ type session struct {
 	live bool
 	// pushLimit caps this connection's pushed changes per second.
 	pushLimit *bucket
+	// sent is the cursor of the last page sent; owed is set when the cursor moved past
+	// changes this replica does not receive, which an empty page tells it later (see
+	// Options.EmptyPageDelay); ownSeq is the newest log position of its own pushes.
+	sent, ownSeq uint64
+	owed         bool
+	horizon      uint64
 }
 
 func (s *Server) serveSync(w http.ResponseWriter, r *http.Request) {
@@ -191,10 +197,21 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 		}
 	}()
 	var wake <-chan struct{} // nil until the replica pulls: then it is live
+	var owed <-chan time.Time
 	for {
+		if ss.owed && owed == nil {
+			owed = time.After(ss.s.opts.EmptyPageDelay)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-owed:
+			owed = nil
+			if ss.owed {
+				if err := ss.sendCursor(ctx); err != nil {
+					return err
+				}
+			}
 		case <-wake:
 			wake = ss.tenant.hub.changed()
 			if err := ss.sendPages(ctx, false); err != nil {
@@ -265,14 +282,20 @@ func (ss *session) sendPages(ctx context.Context, first bool) error {
 		if err != nil {
 			return err
 		}
-		// An empty page still goes out when the cursor moved (past this replica's own changes,
-		// or changes outside its scopes): the replica stores it and acknowledges it, which is
-		// what lets tombstones be compacted.
-		if len(page.Raw) > 0 || first || page.Cursor > ss.cursor {
+		// The replica must also learn when the cursor moved past changes it does not receive
+		// (its own, or outside its scopes): it stores the cursor and acknowledges it, which is
+		// what lets tombstones be compacted. Past its own changes it is told at once (a sync
+		// waits for that); past others' it is told shortly, once for a burst of them.
+		ss.horizon = page.Horizon
+		switch {
+		case len(page.Raw) > 0 || first || (page.Cursor > ss.sent && ss.ownSeq > ss.sent):
 			if err := ss.send(ctx, &engine.Frame{Type: engine.MsgChanges, Changes: page}); err != nil {
 				return fmt.Errorf("send page to %d: %w", page.Cursor, err)
 			}
 			ss.s.metrics.pulled.Add(float64(len(page.Raw)))
+			ss.sent, ss.owed = page.Cursor, false
+		case page.Cursor > ss.sent:
+			ss.owed = true
 		}
 		ss.cursor, first = page.Cursor, false
 		if !page.More {
@@ -280,6 +303,19 @@ func (ss *session) sendPages(ctx context.Context, first bool) error {
 			return nil
 		}
 	}
+}
+
+// sendCursor sends an empty page that moves the replica's cursor to the session's.
+func (ss *session) sendCursor(ctx context.Context) error {
+	ss.owed = false
+	if ss.cursor <= ss.sent {
+		return nil
+	}
+	if err := ss.send(ctx, &engine.Frame{Type: engine.MsgChanges, Changes: &engine.Changes{Cursor: ss.cursor, Horizon: ss.horizon}}); err != nil {
+		return fmt.Errorf("send cursor %d: %w", ss.cursor, err)
+	}
+	ss.sent = ss.cursor
+	return nil
 }
 
 // push authorizes, validates and applies one batch, and answers with an ack or an error that
@@ -336,6 +372,9 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 		}
 		ss.s.metrics.errors.WithLabelValues(engine.CodeUnavailable).Inc()
 		return nil
+	}
+	for _, seq := range ack.Seqs {
+		ss.ownSeq = max(ss.ownSeq, seq)
 	}
 	if len(ack.Rejected) > 0 {
 		ss.log.Info("changes refused by the clinic's rules", "batch", p.Batch, "refused", len(ack.Rejected), "code", ack.Rejected[0].Code)

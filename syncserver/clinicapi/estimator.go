@@ -6,6 +6,7 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
+	"hearth/engine/clinic/clinicsql"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 
@@ -65,11 +66,11 @@ func (s *Service) recompute(t *syncserver.Tenant) {
 // left the queue.
 func (s *Service) writeEstimates(rc *syncserver.RequestContext) error {
 	now := s.cfg.Now()
-	st, err := s.loadState(rc, now)
+	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return err
 	}
-	for visit, e := range st.estimate(now, s.cfg.TypicalVisit) {
+	for visit, e := range st.Estimates(now, s.cfg.TypicalVisit) {
 		old, ok, err := rc.Get("visit_estimates", visit)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package clinicapi
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
+	"hearth/engine/clinic/clinicsql"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 )
@@ -21,12 +23,12 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	}
 	args.Region = strings.ToUpper(strings.TrimSpace(args.Region))
 	now := s.cfg.Now()
-	st, err := s.loadState(rc, now)
+	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}
 	var out []clinic.RegionStatus
-	for code, r := range st.regions {
+	for code, r := range st.Regions {
 		if args.Region != "" && code != args.Region {
 			continue
 		}
@@ -39,9 +41,9 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	return out, nil
 }
 
-func status(r clinic.Region, st *clinicState, now time.Time) clinic.RegionStatus {
-	waiting := st.waitingIn(r.Code)
-	a := clinic.Admit(r, now, waiting, st.licensedOnShift(r.Code))
+func status(r clinic.Region, st *clinicsql.State, now time.Time) clinic.RegionStatus {
+	waiting := st.WaitingIn(r.Code)
+	a := clinic.Admit(r, now, waiting, st.LicensedOnShift(r.Code))
 	rs := clinic.RegionStatus{Code: r.Code, Name: r.Name, Open: a.Open, Reason: a.Reason, Notice: a.Notice, Waiting: waiting}
 	if !a.NextOpen.IsZero() {
 		rs.NextOpen = a.NextOpen.UnixMilli()
@@ -61,15 +63,15 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 	if err := in.Normalize(now); err != nil {
 		return nil, refusal(err)
 	}
-	st, err := s.loadState(rc, now)
+	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}
-	r, ok := st.regions[in.Region]
+	r, ok := st.Regions[in.Region]
 	if !ok {
 		return nil, refuse(clinic.CodeNotFound, fmt.Sprintf("this clinic does not see patients in %s; choose the state you are in now", in.Region))
 	}
-	a := clinic.Admit(r, now, st.waitingIn(r.Code), st.licensedOnShift(r.Code))
+	a := clinic.Admit(r, now, st.WaitingIn(r.Code), st.LicensedOnShift(r.Code))
 	if !a.Open {
 		res := clinic.IntakeResult{Reason: a.Reason, WaitMS: -1}
 		if !a.NextOpen.IsZero() {
@@ -98,8 +100,8 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 	}
 	// The new patient's estimate now, from the queue as it stands with them in it; everyone
 	// else's follows from the estimator once this commits.
-	st.waiting = append(st.waiting, clinic.Waiting{Visit: visit, Region: in.Region, Since: now})
-	est := st.estimate(now, s.cfg.TypicalVisit)[visit]
+	st.Waiting = append(st.Waiting, clinic.Waiting{Visit: visit, Region: in.Region, Since: now})
+	est := st.Estimates(now, s.cfg.TypicalVisit)[visit]
 	if err := writeEstimate(rc, visit, est, now); err != nil {
 		return nil, err
 	}
@@ -143,11 +145,11 @@ func matchPatient(rc *syncserver.RequestContext, in clinic.Intake) (id string, i
 	defer rows.Close()
 	for rows.Next() {
 		var pid string
-		var given, family, birth, phone, email *string
+		var given, family, birth, phone, email sql.NullString
 		if err := rows.Scan(&pid, &given, &family, &birth, &phone, &email); err != nil {
 			return "", false, err
 		}
-		row := clinic.Row{"given_name": deref(given), "family_name": deref(family), "birth_date": deref(birth), "phone": deref(phone), "email": deref(email)}
+		row := clinic.Row{"given_name": given.String, "family_name": family.String, "birth_date": birth.String, "phone": phone.String, "email": email.String}
 		if clinic.SamePerson(row, in) {
 			return pid, false, nil
 		}

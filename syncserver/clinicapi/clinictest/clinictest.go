@@ -82,6 +82,8 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Fatal(err)
 		}
 		svc.Install(o)
+		// Tests wait for every replica to hold the whole log: tell them at once.
+		o.EmptyPageDelay = time.Millisecond
 		if opts.Tweak != nil {
 			opts.Tweak(o)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hearth/engine/clinic"
+	"hearth/engine/clinic/clinicsql"
 )
 
 // queueLine is one waiting patient as hearthctl queue --json prints them.
@@ -20,13 +21,13 @@ type queueLine struct {
 	Reason    string `json:"reason"`
 	Since     string `json:"since"` // RFC 3339, UTC
 	WaitedMS  int64  `json:"waited_ms"`
-	Position  int64  `json:"position,omitempty"` // from the server's estimate; absent when none yet
-	WaitMS    *int64 `json:"wait_ms,omitempty"`  // estimated wait; -1 unknown; absent when no estimate yet
+	Position  int64  `json:"position,omitempty"` // place in the region's queue
+	WaitMS    *int64 `json:"wait_ms,omitempty"`  // estimated wait; -1 unknown (nobody licensed on shift)
 	Notice    string `json:"notice,omitempty"`
-	Estimated string `json:"estimated_at,omitempty"` // when the server computed the estimate
+	Estimated string `json:"estimated_at,omitempty"` // when the estimate was computed
 }
 
-// estimate is a visit_estimates row, when the replica has one.
+// estimate is a waiting patient's estimate, computed from the replica.
 type estimate struct {
 	ok                     bool
 	position, waitMS, when int64
@@ -38,9 +39,9 @@ func runQueue(ctx context.Context, c *cli, args []string) error {
 
 Lists the patients waiting in the local replica in R, in arrival order (as every screen
 shows them): the visit and patient ids, the region, how long each has waited, their place
-in the region's queue and the wait the server estimated for them (or "unknown", with the
-notice patients were given; "-" until the server has estimated it), and the reason for the
-visit. It reads the replica as of its
+in the region's queue and their estimated wait (or "unknown", with the notice patients are
+given), computed from the replica's queue, staff and regions by the same rules as the
+estimate the server sends the patient, and the reason for the visit. It reads the replica as of its
 last sync: run hearthctl sync --dir R first for the current queue.
 `)
 	dir := fs.String("dir", "", "local replica directory (required)")
@@ -110,47 +111,52 @@ last sync: run hearthctl sync --dir R first for the current queue.
 	return tw.Flush()
 }
 
-// readQueue reads the waiting visits (all regions, or one) with their estimates, through the
-// replica's read-only pool; the visits_queue index (status, region, requested_at) covers it.
+// typicalVisit is the visit length assumed for a region without finished visits, as the
+// server's estimator assumes by default.
+const typicalVisit = 15 * time.Minute
+
+// readQueue reads the waiting visits (all regions, or one) through the replica's read-only
+// pool (the visits_queue index covers it) and estimates each one's wait from the replica's
+// own copy of the queue, staff and regions: the same rules the server uses for the estimate
+// it sends the patient.
 func readQueue(ctx context.Context, db *sql.DB, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
-	query := `SELECT v.id, v.patient_id, v.region, v.reason, v.requested_at,
-			e.id IS NOT NULL, e.position, e.wait_ms, e.notice, e.computed_at
-		FROM visits v LEFT JOIN visit_estimates e ON e.id = v.id
-		WHERE v.status = ?`
+	query := `SELECT id, patient_id, region, reason, requested_at FROM visits WHERE status = ?`
 	args := []any{clinic.StatusWaiting}
 	if region != "" {
-		query += ` AND v.region = ?`
+		query += ` AND region = ?`
 		args = append(args, region)
 	}
-	rows, err := db.QueryContext(ctx, query+` ORDER BY v.region, v.requested_at, v.id`, args...)
+	rows, err := db.QueryContext(ctx, query+` ORDER BY region, requested_at, id`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the queue: %w", err)
 	}
 	defer rows.Close()
 	var q []clinic.QueueEntry
-	ests := map[string]estimate{}
 	for rows.Next() {
 		var id string
-		var patient, reg, reason, notice sql.NullString
-		var since, position, waitMS, computed sql.NullInt64
-		var hasEst bool
-		if err := rows.Scan(&id, &patient, &reg, &reason, &since, &hasEst, &position, &waitMS, &notice, &computed); err != nil {
+		var patient, reg, reason sql.NullString
+		var since sql.NullInt64
+		if err := rows.Scan(&id, &patient, &reg, &reason, &since); err != nil {
 			return nil, nil, fmt.Errorf("read the queue: %w", err)
 		}
 		q = append(q, clinic.QueueEntry{Visit: id, Patient: patient.String, Region: reg.String, Reason: reason.String,
 			Since: time.UnixMilli(since.Int64)})
-		// Position 0 is what a claim leaves behind (not waiting): stale once the visit is
-		// released, until the server recomputes the queue's estimates.
-		if hasEst && position.Int64 > 0 {
-			w := int64(-1)
-			if waitMS.Valid {
-				w = waitMS.Int64
-			}
-			ests[id] = estimate{ok: true, position: position.Int64, waitMS: w, when: computed.Int64, notice: notice.String}
-		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read the queue: %w", err)
+	}
+	now := time.Now()
+	st, err := clinicsql.Load(db, now, typicalVisit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("estimate waits: %w", err)
+	}
+	ests := map[string]estimate{}
+	for id, e := range st.Estimates(now, typicalVisit) {
+		w := int64(-1)
+		if e.Known {
+			w = e.Wait.Milliseconds()
+		}
+		ests[id] = estimate{ok: true, position: int64(e.Position), waitMS: w, when: now.UnixMilli(), notice: e.Notice}
 	}
 	return q, ests, nil
 }

@@ -1,26 +1,34 @@
-package clinicapi
+// Package clinicsql reads the clinic's state for its rules (admission, wait estimates) from
+// a store of the clinic schema with SQL: the sync server inside a request's transaction, the
+// desktop and hearthctl from a replica's read pool. The rules themselves are in engine/clinic;
+// the queries use the schema's local indexes (visits_queue, visits_provider).
+package clinicsql
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 
 	"hearth/engine/clinic"
-	"hearth/syncserver"
 )
 
-// The reads the rules need, inside a request's transaction. Each uses one of the clinic
-// schema's local indexes (visits_queue, visits_provider, patients_birth).
-
-// clinicState is what admission and estimates are computed from.
-type clinicState struct {
-	regions   map[string]clinic.Region
-	waiting   []clinic.Waiting
-	providers []clinic.Provider
-	typical   map[string]time.Duration
+// Querier runs a read query: *sql.DB and the sync server's request context both do.
+type Querier interface {
+	Query(query string, args ...any) (*sql.Rows, error)
 }
 
-func loadRegions(rc *syncserver.RequestContext) (map[string]clinic.Region, error) {
-	rows, err := rc.Query(`SELECT id, name, mode, busy_limit, hours, time_zone, message FROM regions`)
+// State is what admission and wait estimates are computed from: the regions' settings, the
+// patients waiting, the providers with when each is expected to be free, and each region's
+// typical visit length.
+type State struct {
+	Regions   map[string]clinic.Region
+	Waiting   []clinic.Waiting
+	Providers []clinic.Provider
+	Typical   map[string]time.Duration
+}
+
+func loadRegions(q Querier) (map[string]clinic.Region, error) {
+	rows, err := q.Query(`SELECT id, name, mode, busy_limit, hours, time_zone, message FROM regions`)
 	if err != nil {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}
@@ -53,8 +61,8 @@ func deref(s *string) string {
 	return *s
 }
 
-func loadWaiting(rc *syncserver.RequestContext) ([]clinic.Waiting, error) {
-	rows, err := rc.Query(`SELECT id, region, requested_at FROM visits WHERE status = ?`, clinic.StatusWaiting)
+func loadWaiting(q Querier) ([]clinic.Waiting, error) {
+	rows, err := q.Query(`SELECT id, region, requested_at FROM visits WHERE status = ?`, clinic.StatusWaiting)
 	if err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
@@ -78,10 +86,10 @@ func loadWaiting(rc *syncserver.RequestContext) ([]clinic.Waiting, error) {
 
 // loadTypical returns each region's typical visit length from its most recent finished
 // visits (by arrival, which the queue index orders).
-func loadTypical(rc *syncserver.RequestContext, regions map[string]clinic.Region, fallback time.Duration) (map[string]time.Duration, error) {
+func loadTypical(q Querier, regions map[string]clinic.Region, fallback time.Duration) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for code := range regions {
-		rows, err := rc.Query(`SELECT started_at, ended_at FROM visits WHERE status = ? AND region = ?
+		rows, err := q.Query(`SELECT started_at, ended_at FROM visits WHERE status = ? AND region = ?
 			AND started_at IS NOT NULL AND ended_at IS NOT NULL ORDER BY requested_at DESC LIMIT 20`, clinic.StatusCompleted, code)
 		if err != nil {
 			return nil, fmt.Errorf("read recent visits: %w", err)
@@ -101,8 +109,8 @@ func loadTypical(rc *syncserver.RequestContext, regions map[string]clinic.Region
 	return out, nil
 }
 
-func loadProviders(rc *syncserver.RequestContext, now time.Time, typical map[string]time.Duration, fallback time.Duration) ([]clinic.Provider, error) {
-	rows, err := rc.Query(`SELECT id, regions, on_shift FROM staff WHERE role = ?`, clinic.RoleProvider)
+func loadProviders(q Querier, now time.Time, typical map[string]time.Duration, fallback time.Duration) ([]clinic.Provider, error) {
+	rows, err := q.Query(`SELECT id, regions, on_shift FROM staff WHERE role = ?`, clinic.RoleProvider)
 	if err != nil {
 		return nil, fmt.Errorf("read staff: %w", err)
 	}
@@ -123,7 +131,7 @@ func loadProviders(rc *syncserver.RequestContext, now time.Time, typical map[str
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	busy, err := rc.Query(`SELECT provider_id, region, started_at FROM visits WHERE status = ?`, clinic.StatusInVisit)
+	busy, err := q.Query(`SELECT provider_id, region, started_at FROM visits WHERE status = ?`, clinic.StatusInVisit)
 	if err != nil {
 		return nil, fmt.Errorf("read visits in progress: %w", err)
 	}
@@ -150,28 +158,30 @@ func loadProviders(rc *syncserver.RequestContext, now time.Time, typical map[str
 	return out, busy.Err()
 }
 
-func (s *Service) loadState(rc *syncserver.RequestContext, now time.Time) (*clinicState, error) {
-	st := &clinicState{}
+// Load reads the state at now; fallback is the visit length assumed for a region without
+// finished visits.
+func Load(q Querier, now time.Time, fallback time.Duration) (*State, error) {
+	st := &State{}
 	var err error
-	if st.regions, err = loadRegions(rc); err != nil {
+	if st.Regions, err = loadRegions(q); err != nil {
 		return nil, err
 	}
-	if st.waiting, err = loadWaiting(rc); err != nil {
+	if st.Waiting, err = loadWaiting(q); err != nil {
 		return nil, err
 	}
-	if st.typical, err = loadTypical(rc, st.regions, s.cfg.TypicalVisit); err != nil {
+	if st.Typical, err = loadTypical(q, st.Regions, fallback); err != nil {
 		return nil, err
 	}
-	if st.providers, err = loadProviders(rc, now, st.typical, s.cfg.TypicalVisit); err != nil {
+	if st.Providers, err = loadProviders(q, now, st.Typical, fallback); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// waitingIn counts the patients waiting in a region.
-func (st *clinicState) waitingIn(region string) int {
+// WaitingIn counts the patients waiting in a region.
+func (st *State) WaitingIn(region string) int {
 	n := 0
-	for _, w := range st.waiting {
+	for _, w := range st.Waiting {
 		if w.Region == region {
 			n++
 		}
@@ -179,10 +189,10 @@ func (st *clinicState) waitingIn(region string) int {
 	return n
 }
 
-// licensedOnShift counts the on-shift providers licensed in a region.
-func (st *clinicState) licensedOnShift(region string) int {
+// LicensedOnShift counts the on-shift providers licensed in a region.
+func (st *State) LicensedOnShift(region string) int {
 	n := 0
-	for _, p := range st.providers {
+	for _, p := range st.Providers {
 		if !p.OnShift {
 			continue
 		}
@@ -196,6 +206,7 @@ func (st *clinicState) licensedOnShift(region string) int {
 	return n
 }
 
-func (st *clinicState) estimate(now time.Time, fallback time.Duration) map[string]clinic.Estimate {
-	return clinic.EstimateWaits(now, st.waiting, st.providers, st.typical, fallback)
+// Estimates are every waiting patient's estimate at now (see clinic.EstimateWaits).
+func (st *State) Estimates(now time.Time, fallback time.Duration) map[string]clinic.Estimate {
+	return clinic.EstimateWaits(now, st.Waiting, st.Providers, st.Typical, fallback)
 }
