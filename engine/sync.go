@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bep/debounce"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -74,7 +73,7 @@ type Status struct {
 type SyncOptions struct {
 	Token            string        // signed token naming tenant, user, role and scopes
 	Client           string        // program name and version, for the server's logs
-	Debounce         time.Duration // coalesces bursts of local writes into one push (25ms)
+	Debounce         time.Duration // local writes are pushed within this of the first of a burst (25ms)
 	BatchSize        int           // changes per push (500)
 	PageSize         int           // changes per pulled page (2000)
 	MinBackoff       time.Duration // first reconnect delay (200ms)
@@ -108,7 +107,7 @@ type Syncer struct {
 	opts  SyncOptions
 	log   *slog.Logger
 	wake  chan struct{}
-	bump  func(func())
+	bump  *Coalescer
 	calls chan *call
 
 	mu     sync.Mutex
@@ -138,18 +137,21 @@ func NewSyncer(store SyncStore, dial Dialer, opts SyncOptions) *Syncer {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{store: store, dial: dial, opts: opts, log: opts.Logger,
-		wake: make(chan struct{}, 1), bump: debounce.New(opts.Debounce), calls: make(chan *call)}
+	s := &Syncer{store: store, dial: dial, opts: opts, log: opts.Logger,
+		wake: make(chan struct{}, 1), calls: make(chan *call)}
+	s.bump = NewCoalescer(opts.Debounce, s.wakeUp)
+	return s
 }
 
-// Notify tells the loop that local writes are waiting; bursts are coalesced.
-func (s *Syncer) Notify() {
-	s.bump(func() {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	})
+// Notify tells the loop that local writes are waiting; bursts are coalesced into one push
+// within Debounce of the first write.
+func (s *Syncer) Notify() { s.bump.Trigger() }
+
+func (s *Syncer) wakeUp() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // call is a Request waiting for the session loop to send it and for its answer.

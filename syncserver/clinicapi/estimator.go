@@ -9,8 +9,6 @@ import (
 	"hearth/engine/clinic/clinicsql"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
-
-	"github.com/bep/debounce"
 )
 
 // The estimator keeps each waiting patient's visit_estimates row current. A commit that
@@ -35,16 +33,16 @@ func (s *Service) committed(t *syncserver.Tenant, changes []*engine.Change) {
 		return
 	}
 	s.mu.Lock()
-	run, ok := s.estimates[t.ID]
+	c, ok := s.estimates[t.ID]
 	if !ok {
-		run = debounce.New(s.cfg.EstimateDelay)
-		s.estimates[t.ID] = run
+		c = engine.NewCoalescer(s.cfg.EstimateDelay, func() { s.recompute(t) })
+		s.estimates[t.ID] = c
 	}
 	s.mu.Unlock()
-	run(func() { s.recompute(t) })
+	c.Trigger()
 }
 
-// recompute runs on the debouncer's goroutine.
+// recompute runs on the coalescer's goroutine, at most once per EstimateDelay per tenant.
 func (s *Service) recompute(t *syncserver.Tenant) {
 	s.wg.Add(1)
 	defer s.wg.Done()

@@ -28,7 +28,7 @@ type Config struct {
 	// PatientTokenTTL is how long a patient's visit token lasts (4h: a long wait plus the visit).
 	PatientTokenTTL time.Duration
 	// EstimateDelay coalesces bursts of queue changes into one recomputation of the wait-time
-	// estimates (100ms).
+	// estimates, made within this of the first change (250ms).
 	EstimateDelay time.Duration
 	// TypicalVisit is the visit length assumed before a region has finished visits (15m).
 	TypicalVisit time.Duration
@@ -43,7 +43,7 @@ type Service struct {
 	wg  sync.WaitGroup
 
 	mu        sync.Mutex
-	estimates map[string]func(func()) // per tenant, debounced
+	estimates map[string]*engine.Coalescer // per tenant
 }
 
 // New returns a Service; Close stops its background work.
@@ -58,7 +58,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.PatientTokenTTL = 4 * time.Hour
 	}
 	if cfg.EstimateDelay <= 0 {
-		cfg.EstimateDelay = 100 * time.Millisecond
+		cfg.EstimateDelay = 250 * time.Millisecond
 	}
 	if cfg.TypicalVisit <= 0 {
 		cfg.TypicalVisit = 15 * time.Minute
@@ -67,7 +67,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	ctx, end := context.WithCancel(context.Background())
-	return &Service{cfg: cfg, ctx: ctx, end: end, estimates: map[string]func(func()){}}, nil
+	return &Service{cfg: cfg, ctx: ctx, end: end, estimates: map[string]*engine.Coalescer{}}, nil
 }
 
 // Install adds the clinic's requests and hooks to the server's options.
@@ -86,6 +86,11 @@ func (s *Service) Install(o *syncserver.Options) {
 // Close stops the estimator and waits for a recomputation under way.
 func (s *Service) Close() {
 	s.end()
+	s.mu.Lock()
+	for _, c := range s.estimates {
+		c.Stop()
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 
