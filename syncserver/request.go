@@ -67,8 +67,9 @@ func (rc *RequestContext) Write(m engine.Mutation) error {
 func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, h RequestHandler) (any, error) {
 	var result any
 	var logged []*engine.Change
+	var tailed []logEntry
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		logged = nil
+		logged, tailed = nil, nil
 		rc := &RequestContext{Claims: from.Claims, Site: from.Site, Args: args, tx: tx, tenant: t}
 		res, err := h(ctx, rc)
 		if err != nil {
@@ -85,11 +86,12 @@ func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, 
 		for _, e := range entries {
 			logged = append(logged, e.ch)
 		}
+		tailed = entries
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	t.committed(logged)
+	t.committed(tailed, logged)
 	return result, nil
 }

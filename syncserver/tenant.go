@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearth/engine"
@@ -43,6 +44,9 @@ type Tenant struct {
 
 	progMu sync.Mutex
 	prog   map[engine.SiteID]progress // reported since the last FlushProgress
+
+	tail    *tail         // the newest log entries, for live sessions
+	horizon atomic.Uint64 // compacted_through, as pages report it
 }
 
 // Hooks are the domain's rules and reactions that a tenant runs around its transactions.
@@ -101,7 +105,23 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 	if now == nil {
 		now = time.Now
 	}
-	return &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0)}, nil
+	var head sql.NullInt64
+	var horizon uint64
+	err = db.Reader().QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head)
+	if err == nil {
+		var tx *sql.Tx
+		if tx, err = db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err == nil {
+			horizon, err = metaOn(ctx, tx, "compacted_through")
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open tenant %s: %w", id, err)
+	}
+	t := &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0), tail: newTail(uint64(head.Int64))}
+	t.horizon.Store(horizon)
+	return t, nil
 }
 
 // Close writes the progress it holds and closes the tenant's store.
@@ -133,8 +153,9 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 	key := from.Site.String() + "/" + p.Batch
 	ack := &engine.Ack{Batch: p.Batch, Seqs: make([]uint64, len(p.Changes))}
 	var logged []*engine.Change
+	var tailed []logEntry
 	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		logged = nil // a retried transaction starts over
+		logged, tailed = nil, nil // a retried transaction starts over
 		var prev []byte
 		err := tx.QueryRow(`SELECT seqs FROM _server_batches WHERE key = ?`, key).Scan(&prev)
 		if err == nil {
@@ -217,6 +238,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 		for _, e := range entries {
 			logged = append(logged, e.ch)
 		}
+		tailed = entries
 		b, err := encodeStoredAck(ack)
 		if err != nil {
 			return err
@@ -230,7 +252,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 	for _, ch := range p.Changes {
 		t.clock.Observe(ch.HLC) //nolint:errcheck // the session checked the drift
 	}
-	t.committed(logged)
+	t.committed(tailed, logged)
 	return ack, nil
 }
 
@@ -247,6 +269,9 @@ func (t *Tenant) record(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) e
 	if err := appendLog(tx, entries, seqs); err != nil {
 		return err
 	}
+	for i := range entries {
+		entries[i].seq = seqs[entries[i].index]
+	}
 	for _, e := range entries {
 		if e.ch.Delete {
 			if err := tx.SetTombstoneSeq(e.ch, seqs[e.index]); err != nil {
@@ -257,11 +282,13 @@ func (t *Tenant) record(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) e
 	return t.chain(tx, entries)
 }
 
-// committed wakes live sessions and tells the domain's hook, after a commit that logged changes.
-func (t *Tenant) committed(logged []*engine.Change) {
+// committed adds a commit's log entries to the tail, wakes live sessions and tells the
+// domain's hook, after a commit that logged changes.
+func (t *Tenant) committed(entries []logEntry, logged []*engine.Change) {
 	if len(logged) == 0 {
 		return
 	}
+	t.tail.add(entries)
 	t.hub.notify()
 	if t.hooks.Committed != nil {
 		t.hooks.Committed(t, logged)
@@ -334,7 +361,8 @@ func decodeStoredAck(b []byte, ack *engine.Ack) error {
 }
 
 type logEntry struct {
-	index   int // position in the pushed batch
+	seq     uint64 // set by record
+	index   int    // position in the pushed batch
 	ch      *engine.Change
 	encoded []byte
 }
@@ -394,6 +422,14 @@ type PullRequest struct {
 // the last change returned, or the head of the log when the page ends it, so that a replica
 // whose scopes see little of the log still moves its cursor forward.
 func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, error) {
+	if page, ok := t.tail.pull(req, t.horizon.Load()); ok {
+		return page, nil
+	}
+	return t.pullStore(ctx, req)
+}
+
+// pullStore is Pull from the store.
+func (t *Tenant) pullStore(ctx context.Context, req PullRequest) (*engine.Changes, error) {
 	tx, err := t.db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
@@ -651,6 +687,15 @@ func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactR
 	})
 	if err != nil {
 		return res, fmt.Errorf("compact tenant %s: %w", t.ID, err)
+	}
+	if res.Horizon > 0 {
+		// Compaction removed history the tail may hold: start the tail afresh at the head.
+		head, err := t.Head(ctx)
+		if err != nil {
+			return res, err
+		}
+		t.horizon.Store(max(t.horizon.Load(), res.Horizon))
+		t.tail.reset(head)
 	}
 	return res, nil
 }

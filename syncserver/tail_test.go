@@ -1,0 +1,91 @@
+package syncserver
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+
+	"hearth/engine"
+	"hearth/engine/clinic"
+)
+
+// TestTailServesWhatTheStoreWould compares pages served from the in-memory tail with pages
+// read from the store, for random cursors, limits, scopes and excluded sites, over a log
+// written by concurrent commits; and checks that a small tail falls back to the store.
+func TestTailServesWhatTheStoreWould(t *testing.T) {
+	ctx := context.Background()
+	tn, err := OpenTenant(ctx, "t", filepath.Join(t.TempDir(), "t.db"), clinic.Schema, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	tn.tail.max = 40 << 10 // small: the oldest entries leave the tail during the test
+	visits := []string{engine.NewID(), engine.NewID(), engine.NewID()}
+	sites := []engine.SiteID{engine.NewSiteID(), engine.NewSiteID(), engine.NewSiteID()}
+	var wg sync.WaitGroup
+	for w, site := range sites {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			clk := engine.NewClock(nil, 0)
+			for b := range 40 {
+				var chs []engine.Change
+				for range 1 + rng.IntN(6) {
+					v := visits[rng.IntN(len(visits))]
+					if rng.IntN(2) == 0 {
+						chs = append(chs, engine.Change{Table: "patients", ID: engine.NewID(), Scope: engine.ClinicScope, HLC: clk.Now(), Site: site, Create: true,
+							Cols: []string{"given_name"}, Vals: []any{fmt.Sprint("p", b)}})
+					} else {
+						chs = append(chs, engine.Change{Table: "chat_messages", ID: engine.NewID(), Scope: "visit:" + v, HLC: clk.Now(), Site: site, Create: true,
+							Cols: []string{"visit_id", "body"}, Vals: []any{v, "hi"}})
+					}
+				}
+				if _, err := tn.Push(ctx, Origin{Site: site}, &engine.Push{Batch: fmt.Sprint(b), Changes: chs}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	head, err := tn.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.tail.first <= 1 || tn.tail.first > head {
+		t.Fatalf("tail holds %d..%d of a log of %d: the test wants it partial", tn.tail.first, head, head)
+	}
+	scopeSets := [][]string{{engine.AllScopes}, {engine.ClinicScope}, {"visit:" + visits[0]}, {engine.ClinicScope, "visit:*"}, {"visit:" + visits[1], "visit:" + visits[2]}, {"audit"}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	served := 0
+	for range 500 {
+		req := PullRequest{Cursor: uint64(rng.IntN(int(head) + 2)), Limit: 1 + rng.IntN(30), Scopes: scopeSets[rng.IntN(len(scopeSets))], Raw: true}
+		if rng.IntN(2) == 0 {
+			req.ExcludeSite = sites[rng.IntN(len(sites))]
+		}
+		fromTail, ok := tn.tail.pull(req, tn.horizon.Load())
+		if !ok {
+			if req.Cursor+1 >= tn.tail.first {
+				t.Fatalf("the tail refused cursor %d though it starts at %d", req.Cursor, tn.tail.first)
+			}
+			continue
+		}
+		served++
+		fromStore, err := tn.pullStore(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fromTail, fromStore) {
+			t.Fatalf("%+v:\ntail  %d changes %v cursor %d more %v\nstore %d changes %v cursor %d more %v", req,
+				len(fromTail.Raw), fromTail.Seqs, fromTail.Cursor, fromTail.More, len(fromStore.Raw), fromStore.Seqs, fromStore.Cursor, fromStore.More)
+		}
+	}
+	if served < 100 {
+		t.Fatalf("the tail served only %d of 500 pulls", served)
+	}
+}
