@@ -210,10 +210,23 @@ func (s *Syncer) Status() Status {
 
 func (s *Syncer) report(ctx context.Context, edit func(*Status)) {
 	st, err := s.store.State(ctx)
-	s.mu.Lock()
-	if err == nil {
-		s.status.Pending, s.status.Cursor, s.status.LastSync = st.Pending, st.Cursor, st.LastSync
+	if err != nil {
+		s.mu.Lock()
+		edit(&s.status)
+		cur := s.status
+		s.mu.Unlock()
+		if s.opts.OnStatus != nil {
+			s.opts.OnStatus(cur)
+		}
+		return
 	}
+	s.reportState(st, edit)
+}
+
+// reportState is report with the store's state already read.
+func (s *Syncer) reportState(st SyncState, edit func(*Status)) {
+	s.mu.Lock()
+	s.status.Pending, s.status.Cursor, s.status.LastSync = st.Pending, st.Cursor, st.LastSync
 	edit(&s.status)
 	cur := s.status
 	s.mu.Unlock()
@@ -447,17 +460,17 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 					return err
 				}
 				cursor = f.Changes.Cursor
+				st, err := s.store.State(ctx)
+				if err != nil {
+					return err
+				}
 				if !f.Changes.More {
 					caughtUp = true
-					st, err := s.store.State(ctx)
-					if err != nil {
-						return err
-					}
 					if err := send(&Frame{Type: MsgProgress, Progress: &Progress{Cursor: st.Cursor, Acked: st.Acked}}); err != nil {
 						return sendFailed(fmt.Errorf("report progress: %w", err))
 					}
 				}
-				s.report(ctx, func(st *Status) { st.CatchingUp = !caughtUp })
+				s.reportState(st, func(st *Status) { st.CatchingUp = !caughtUp })
 			case MsgResponse:
 				if c, ok := calls[f.Response.ID]; ok {
 					delete(calls, f.Response.ID)

@@ -29,8 +29,8 @@ type tailEntry struct {
 	raw   []byte
 }
 
-// tailBytes bounds a tenant's tail: about the encoded changes of a busy clinic's last minute.
-const tailBytes = 8 << 20
+// tailBytes bounds a tenant's tail: several minutes of a busy clinic's changes.
+const tailBytes = 2 << 20
 
 func newTail(head uint64) *tail {
 	return &tail{first: head + 1, early: map[uint64]tailEntry{}, max: tailBytes}
