@@ -292,33 +292,7 @@ func (p spikeProc) cpu() (time.Duration, error) {
 }
 
 // mem returns VmRSS and VmHWM in KiB.
-func (p spikeProc) mem() (rss, hwm int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, err
-		}
-		if k == "VmRSS" {
-			rss = n
-		} else {
-			hwm = n
-		}
-	}
-	if rss == 0 || hwm == 0 {
-		return 0, 0, errors.New("no VmRSS/VmHWM in /proc status")
-	}
-	return rss, hwm, sc.Err()
-}
+func (p spikeProc) mem() (rss, hwm int64, err error) { return procMem(p.pid) }
 
 // spikeMachineCPU reads /proc/stat's first line: busy and total time of all CPUs, and the
 // part of busy spent in interrupts (softirq: loopback networking) and stolen, in ticks.
