@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearth/engine"
@@ -29,6 +30,10 @@ type Options struct {
 	// Synchronous is SQLite's synchronous setting in WAL mode: NORMAL (default) survives a
 	// process crash and may lose the last transactions on power loss; FULL survives both.
 	Synchronous string
+	// CheckpointEvery is how often a background connection moves the WAL into the database
+	// file (default 1s; negative: SQLite checkpoints in the commits themselves, as it does by
+	// default). See checkpoint.go.
+	CheckpointEvery time.Duration
 }
 
 // DB is a SQLite file holding a replica's state. It has one writer connection, because SQLite
@@ -42,6 +47,11 @@ type DB struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	ck             *sql.DB // the checkpointer's connection (nil: SQLite's own checkpoints)
+	ckStop, ckDone chan struct{}
+	ckOnce         sync.Once
+	checkpoints    atomic.Int64 // background checkpoints done, for tests
 }
 
 // Open opens or creates the store at path and migrates it to schema. It refuses a store
@@ -55,6 +65,9 @@ func Open(ctx context.Context, path string, schema *engine.Schema, opts Options)
 	}
 	if opts.Synchronous == "" {
 		opts.Synchronous = "NORMAL"
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = time.Second
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -74,11 +87,21 @@ func Open(ctx context.Context, path string, schema *engine.Schema, opts Options)
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if opts.CheckpointEvery > 0 {
+		cq := url.Values{}
+		cq.Set("_busy_timeout", fmt.Sprint(opts.BusyTimeout.Milliseconds()))
+		cq.Set("_synchronous", opts.Synchronous)
+		if err := db.startCheckpoints(path, cq, opts.CheckpointEvery); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	rq := url.Values{}
 	rq.Set("mode", "ro")
 	rq.Set("_busy_timeout", fmt.Sprint(opts.BusyTimeout.Milliseconds()))
 	r, err := sql.Open("sqlite3", "file:"+path+"?"+rq.Encode())
 	if err != nil {
+		db.stopCheckpoints()
 		w.Close()
 		return nil, fmt.Errorf("open %s read-only: %w", path, err)
 	}
@@ -96,7 +119,7 @@ func (db *DB) Close() error {
 	}
 	db.stmts = nil
 	db.mu.Unlock()
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.stopCheckpoints(), db.r.Close(), db.w.Close())
 }
 
 // Path returns the file the store lives in.
