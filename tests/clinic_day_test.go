@@ -63,7 +63,7 @@ type dayRun struct {
 	chat map[string]string
 	// claimRaces counts claims lost to another provider (already_claimed).
 	claimRaces int
-	// told counts patients refused at intake (busy queue full, closed) with a reason.
+	// refused counts, by state, patients refused at intake (busy queue full, closed) with a reason.
 	refused map[string]int
 	// busy is what each provider is doing: the visit and when it ends.
 	busy map[string]*dayVisit
