@@ -150,7 +150,10 @@ func (p progressReader) Read(b []byte) (int, error) {
 func (c *Conn) WriteMessage(ctx context.Context, b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	stop := context.AfterFunc(ctx, func() { _ = c.ws.SetWriteDeadline(time.Now()) })
+	// On cancel, cut the write in progress through the network connection, whose deadlines
+	// may be set from any goroutine (the websocket's own setter may not: it races with the
+	// writer). The loop below sees ctx's error before the next chunk.
+	stop := context.AfterFunc(ctx, func() { _ = c.ws.NetConn().SetWriteDeadline(time.Now()) })
 	defer stop()
 	deadline := func() time.Time {
 		d := time.Now().Add(2 * c.ping)
