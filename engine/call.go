@@ -23,26 +23,11 @@ func Call(ctx context.Context, dial Dialer, opts CallOptions, name string, args,
 	if err != nil {
 		return fmt.Errorf("call %s: %w", name, err)
 	}
-	conn, err := dial.Dial(ctx)
+	conn, _, err := handshake(ctx, dial, opts)
 	if err != nil {
-		return fmt.Errorf("call %s: %w: %w", name, ErrOffline, err)
+		return fmt.Errorf("call %s: %w", name, err)
 	}
 	defer conn.Close()
-	hello, err := EncodeFrame(&Frame{Type: MsgHello, Hello: &Hello{
-		Protocol: ProtocolVersion, Schema: opts.Schema, Site: NewSiteID(), Token: opts.Token, Client: opts.Client}})
-	if err != nil {
-		return err
-	}
-	if err := conn.WriteMessage(ctx, hello); err != nil {
-		return fmt.Errorf("call %s: %w: %w", name, ErrOffline, err)
-	}
-	f, err := readFrame(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("call %s: handshake: %w", name, err)
-	}
-	if f.Type != MsgWelcome {
-		return fmt.Errorf("call %s: handshake: %w: got frame type %d", name, ErrProtocol, f.Type)
-	}
 	req, err := EncodeFrame(&Frame{Type: MsgRequest, Request: &Request{ID: 1, Name: name, Args: b}})
 	if err != nil {
 		return err
@@ -68,6 +53,46 @@ func Call(ctx context.Context, dial Dialer, opts CallOptions, name string, args,
 		}
 		return nil
 	}
+}
+
+// Handshake connects with opts' token, reads the server's Welcome and closes the connection.
+// It tells a device signing in who the token names (user, role, tenant, scopes) and proves
+// that the server accepts it. A refused token is a *RemoteError; no connection wraps ErrOffline.
+func Handshake(ctx context.Context, dial Dialer, opts CallOptions) (*Welcome, error) {
+	conn, w, err := handshake(ctx, dial, opts)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	conn.Close()
+	return w, nil
+}
+
+// handshake dials, says hello and waits for the Welcome; the caller closes the connection.
+func handshake(ctx context.Context, dial Dialer, opts CallOptions) (Conn, *Welcome, error) {
+	conn, err := dial.Dial(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	hello, err := EncodeFrame(&Frame{Type: MsgHello, Hello: &Hello{
+		Protocol: ProtocolVersion, Schema: opts.Schema, Site: NewSiteID(), Token: opts.Token, Client: opts.Client}})
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if err := conn.WriteMessage(ctx, hello); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	f, err := readFrame(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("handshake: %w", err)
+	}
+	if f.Type != MsgWelcome || f.Welcome == nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("handshake: %w: got frame type %d", ErrProtocol, f.Type)
+	}
+	return conn, f.Welcome, nil
 }
 
 // readFrame reads one frame, turning an Error frame into a *RemoteError.

@@ -129,6 +129,9 @@ type Changes struct {
 	Seqs    []uint64 `msgpack:"seqs"` // each change's log sequence number
 	Cursor  uint64   `msgpack:"cursor"`
 	More    bool     `msgpack:"more,omitempty"` // another page follows at once
+	// Head is the log's newest position when the page was read: with Cursor it tells a
+	// replica catching up how far it has to go (a progress bar).
+	Head uint64 `msgpack:"head,omitempty"`
 	// Horizon is the log position up to which every replica has acknowledged; tombstones at
 	// or below it can be compacted.
 	Horizon uint64 `msgpack:"horizon,omitempty"`
@@ -144,6 +147,9 @@ func (c *Changes) EncodeMsgpack(enc *msgpack.Encoder) error {
 		n++
 	}
 	if c.Horizon != 0 {
+		n++
+	}
+	if c.Head != 0 {
 		n++
 	}
 	if err := enc.EncodeMapLen(n); err != nil {
@@ -188,7 +194,15 @@ func (c *Changes) EncodeMsgpack(enc *msgpack.Encoder) error {
 		if err := enc.EncodeString("horizon"); err != nil {
 			return err
 		}
-		return enc.EncodeUint(c.Horizon)
+		if err := enc.EncodeUint(c.Horizon); err != nil {
+			return err
+		}
+	}
+	if c.Head != 0 {
+		if err := enc.EncodeString("head"); err != nil {
+			return err
+		}
+		return enc.EncodeUint(c.Head)
 	}
 	return nil
 }

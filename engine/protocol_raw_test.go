@@ -22,8 +22,8 @@ func TestChangesRawEncodesLikeDecoded(t *testing.T) {
 		raw = append(raw, b)
 	}
 	for _, page := range []*engine.Changes{
-		{Changes: chs, Seqs: []uint64{3, 4}, Cursor: 4, More: true, Horizon: 2},
-		{Raw: raw, Seqs: []uint64{3, 4}, Cursor: 4, More: true, Horizon: 2},
+		{Changes: chs, Seqs: []uint64{3, 4}, Cursor: 4, More: true, Horizon: 2, Head: 9},
+		{Raw: raw, Seqs: []uint64{3, 4}, Cursor: 4, More: true, Horizon: 2, Head: 9},
 	} {
 		b, err := engine.EncodeFrame(&engine.Frame{Type: engine.MsgChanges, Changes: page})
 		if err != nil {
@@ -34,7 +34,7 @@ func TestChangesRawEncodesLikeDecoded(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := f.Changes
-		if got.Cursor != 4 || !got.More || got.Horizon != 2 || !reflect.DeepEqual(got.Seqs, []uint64{3, 4}) || len(got.Changes) != 2 {
+		if got.Cursor != 4 || !got.More || got.Horizon != 2 || got.Head != 9 || !reflect.DeepEqual(got.Seqs, []uint64{3, 4}) || len(got.Changes) != 2 {
 			t.Fatalf("decoded %+v", got)
 		}
 		if got.Changes[0].ID != "p1" || got.Changes[0].Vals[0] != "Ada" || !got.Changes[1].Delete {

@@ -35,7 +35,7 @@ func sampleFrames() map[string]*engine.Frame {
 		"ack with rejections": {Type: engine.MsgAck, Ack: &engine.Ack{Batch: "site-2", Seqs: []uint64{0, 5}, Rejected: []engine.Rejection{{Index: 0, Code: "forbidden", Message: "not permitted"}}}},
 		"pull":                {Type: engine.MsgPull, Pull: &engine.Pull{Cursor: 42, Limit: 2000, Scopes: []string{"visit:v1", engine.ClinicScope}}},
 		"pull from start":     {Type: engine.MsgPull, Pull: &engine.Pull{}},
-		"changes":             {Type: engine.MsgChanges, Changes: &engine.Changes{Changes: sampleChanges(), Seqs: []uint64{7, 8, 9}, Cursor: 9, More: true, Horizon: 3}},
+		"changes":             {Type: engine.MsgChanges, Changes: &engine.Changes{Changes: sampleChanges(), Seqs: []uint64{7, 8, 9}, Cursor: 9, More: true, Horizon: 3, Head: 12}},
 		"progress":            {Type: engine.MsgProgress, Progress: &engine.Progress{Cursor: 9, Acked: 7}},
 		"error":               {Type: engine.MsgError, Error: &engine.Error{Code: engine.CodeRateLimited, Message: "slow down", Retryable: true, Batch: "site-1"}},
 	}

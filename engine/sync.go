@@ -61,6 +61,7 @@ type Status struct {
 	CatchingUp bool // connected and still receiving the backlog
 	Pending    int  // local changes not yet acknowledged
 	Cursor     uint64
+	Head       uint64 // the server's newest log position as of the last page: Cursor/Head is catch-up progress
 	LastSync   time.Time
 	Err        string // the last error, "" after a successful session
 	// Rejected counts local changes the server's rules refused since the loop started, and
@@ -470,7 +471,8 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 						return sendFailed(fmt.Errorf("report progress: %w", err))
 					}
 				}
-				s.reportState(st, func(st *Status) { st.CatchingUp = !caughtUp })
+				head := max(f.Changes.Head, f.Changes.Cursor)
+				s.reportState(st, func(st *Status) { st.CatchingUp, st.Head = !caughtUp, head })
 			case MsgResponse:
 				if c, ok := calls[f.Response.ID]; ok {
 					delete(calls, f.Response.ID)

@@ -95,8 +95,8 @@ func (t *tail) pull(req PullRequest, horizon uint64) (page *engine.Changes, ok b
 	if req.Cursor+1 < t.first || req.Cursor < horizon || len(t.early) > 0 {
 		return nil, false // behind the tail or the compaction horizon, or a commit not yet announced
 	}
-	page = &engine.Changes{Cursor: req.Cursor, Horizon: horizon}
 	head := t.first + uint64(len(t.entries)) - 1
+	page = &engine.Changes{Cursor: req.Cursor, Horizon: horizon, Head: head}
 	for i := int(req.Cursor + 1 - t.first); i < len(t.entries); i++ {
 		e := t.entries[i]
 		if (req.ExcludeSite != 0 && e.site == req.ExcludeSite) || !(all || inScopes(e.scope, exact, patterns)) {

@@ -486,6 +486,7 @@ func (t *Tenant) pullStore(ctx context.Context, req PullRequest) (*engine.Change
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	page.Head = uint64(head.Int64)
 	if len(page.Seqs) == req.Limit {
 		page.More = page.Cursor < uint64(head.Int64)
 	} else {

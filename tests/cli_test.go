@@ -118,7 +118,7 @@ func TestBadInput(t *testing.T) {
 		{"staff with visit", []string{"token", "--data", srv.Data, "--tenant", "demo", "--user", "u", "--visit", "v1"}, 2, "--visit"},
 		{"token without key", []string{"token", "--tenant", "demo", "--user", "u"}, 2, "--data DIR or --key-file"},
 		{"sync bad tenant id", []string{"sync", "--dir", rep, "--server", srv.URL, "--tenant", "Bad!", "--token", "x"}, 2, "bad tenant id"},
-		{"sync bad server URL", []string{"sync", "--dir", rep, "--server", "ftp://x", "--tenant", "demo", "--token", "x"}, 2, "server URL"},
+		{"sync bad server URL", []string{"sync", "--dir", rep, "--server", "ftp://x", "--tenant", "demo", "--token", "x"}, 2, "server address"},
 		{"sync bad token", []string{"sync", "--dir", rep, "--server", srv.URL, "--tenant", "demo", "--token", "forged"}, 1, "unauthorized"},
 		{"sync unknown tenant", []string{"sync", "--dir", rep, "--server", srv.URL, "--tenant", "ghost", "--token", ghost}, 1, "unknown_tenant"},
 		{"sync server down", []string{"sync", "--dir", rep, "--server", "http://127.0.0.1:1", "--tenant", "demo", "--token", "x"}, 1, "is hearth-server running"},

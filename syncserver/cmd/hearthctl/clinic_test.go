@@ -47,7 +47,7 @@ func TestClinicUsageErrors(t *testing.T) {
 	}{
 		{intake(without("--tenant")...), "--tenant is required"},
 		{intake(append(without("--tenant"), "--tenant", "Bad!")...), "bad tenant id"},
-		{intake(append(without("--server"), "--server", "ftp://x")...), "server URL"},
+		{intake(append(without("--server"), "--server", "ftp://x")...), "server address"},
 		{intake(without("--given")...), "--given is required"},
 		{intake(append(without("--family"), "--family", "  ")...), "--family is required"},
 		{intake(without("--birth")...), "--birth is required"},

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
+	"hearth/engine/wstransport"
 	"hearth/syncserver"
 )
 
@@ -99,24 +98,11 @@ func openReplica(ctx context.Context, dir string, create bool) (*sqlitestore.Rep
 
 // syncURL turns a server's base URL (http, https, ws or wss) into a tenant's sync endpoint.
 func syncURL(server, tenant string) (string, error) {
-	u, err := url.Parse(server)
+	u, err := wstransport.SyncURL(server, tenant)
 	if err != nil {
-		return "", usagef("server URL %q: %v", server, err)
+		return "", usagef("%v", err)
 	}
-	switch u.Scheme {
-	case "http", "ws":
-		u.Scheme = "ws"
-	case "https", "wss":
-		u.Scheme = "wss"
-	default:
-		return "", usagef("server URL %q: want http://HOST:PORT (or https, ws, wss)", server)
-	}
-	if u.Host == "" {
-		return "", usagef("server URL %q has no host", server)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/tenants/" + tenant + "/sync"
-	u.RawQuery, u.Fragment = "", ""
-	return u.String(), nil
+	return u, nil
 }
 
 // checkTenantID refuses an id the server could never have.
