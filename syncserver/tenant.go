@@ -439,7 +439,7 @@ func (t *Tenant) pullStore(ctx context.Context, req PullRequest) (*engine.Change
 	if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
 		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
 	}
-	page := &engine.Changes{Cursor: req.Cursor}
+	page := &engine.Changes{Cursor: req.Cursor, Head: uint64(head.Int64)}
 	if horizon, err := metaOn(ctx, tx, "compacted_through"); err == nil {
 		page.Horizon = horizon
 	} else {
@@ -486,7 +486,6 @@ func (t *Tenant) pullStore(ctx context.Context, req PullRequest) (*engine.Change
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	page.Head = uint64(head.Int64)
 	if len(page.Seqs) == req.Limit {
 		page.More = page.Cursor < uint64(head.Int64)
 	} else {
