@@ -15,6 +15,8 @@ type SessionState struct {
 	Role     string `json:"role"`
 	// LockAfterSec is the inactivity after which the screen locks.
 	LockAfterSec int `json:"lockAfterSec"`
+	// Problem is why the app could not open what was saved (shown instead of the screens).
+	Problem string `json:"problem"`
 }
 
 // Settings are what a person may change on the settings screen. They are kept in the app's
@@ -141,7 +143,6 @@ type ChatMessage struct {
 	Body       string `json:"body"`
 	SentAt     int64  `json:"sentAt"`
 	Mine       bool   `json:"mine"`
-	Pending    bool   `json:"pending"` // written here, not yet acknowledged by the server
 }
 
 // ObservationKind is a kind of measurement the visit screen offers.
@@ -225,8 +226,8 @@ type RefusedChange struct {
 	At      int64  `json:"at"`
 }
 
-// Inbox is the conflict inbox.
-type Inbox struct {
+// InboxView is the conflict inbox screen.
+type InboxView struct {
 	Conflicts []NoteConflict  `json:"conflicts"`
 	Refused   []RefusedChange `json:"refused"`
 }

@@ -118,6 +118,14 @@ var Migrations = []engine.Migration{
 		{AddIndex: &engine.Index{Name: "patients_birth", Table: "patients", Columns: []string{"birth_date"}}},
 		{AddIndex: &engine.Index{Name: "audit_patient", Table: "audit_events", Columns: []string{"patient_id", "at"}}},
 	}},
+	{Version: 3, Steps: []engine.Step{
+		// What the desktop's screens read per visit: its chat, its notes and its
+		// observations, in a clinic that keeps years of visits.
+		{AddIndex: &engine.Index{Name: "chat_visit", Table: "chat_messages", Columns: []string{"visit_id", "sent_at"}}},
+		{AddIndex: &engine.Index{Name: "notes_visit", Table: "visit_notes", Columns: []string{"visit_id"}}},
+		{AddIndex: &engine.Index{Name: "observations_visit", Table: "observations", Columns: []string{"visit_id", "recorded_at"}}},
+		{AddIndex: &engine.Index{Name: "patients_family", Table: "patients", Columns: []string{"family_name", "given_name"}}},
+	}},
 }
 
 // Schema is the clinic schema at its newest version.

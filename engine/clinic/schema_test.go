@@ -123,6 +123,11 @@ func TestSchemaIndexes(t *testing.T) {
 		"visits_provider": "visits(provider_id,status)",
 		"patients_birth":  "patients(birth_date)",
 		"audit_patient":   "audit_events(patient_id,at)",
+		// v3: the desktop's per-visit screens and patient search.
+		"chat_visit":         "chat_messages(visit_id,sent_at)",
+		"notes_visit":        "visit_notes(visit_id)",
+		"observations_visit": "observations(visit_id,recorded_at)",
+		"patients_family":    "patients(family_name,given_name)",
 	}
 	got := map[string]string{}
 	for _, m := range clinic.Migrations {

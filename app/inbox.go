@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"unicode/utf8"
+
+	"hearth/engine"
+)
+
+// Inbox is the conflict inbox: visit notes edited on two devices at once, with both
+// versions side by side until a clinician settles them, and local changes the clinic's
+// rules refused.
+type Inbox struct{ a *App }
+
+// View lists the unresolved note conflicts and the refused changes.
+func (in *Inbox) View() (InboxView, error) {
+	l, _, err := in.a.current()
+	if err != nil {
+		return InboxView{}, err
+	}
+	ctx := context.Background()
+	db := l.rep.Reader()
+	cs, err := l.rep.Conflicts(ctx, "visit_notes")
+	if err != nil {
+		return InboxView{}, fmt.Errorf("read conflicts: %w", err)
+	}
+	view := InboxView{Conflicts: []NoteConflict{}, Refused: []RefusedChange{}}
+	byNote := map[string]int{}
+	shown := map[string]engine.Version{} // the losing version shown per note
+	site := l.rep.SiteID()
+	for _, c := range cs {
+		if i, ok := byNote[c.ID]; ok {
+			view.Conflicts[i].Versions++
+			// Show the newest losing version; the others are listed by count.
+			if shown[c.ID].Less(c.Version) {
+				shown[c.ID] = c.Version
+				view.Conflicts[i].Other = NoteVersion{Body: c.Text, At: c.Version.HLC.Millis(), Version: c.Version.String(), Here: c.Version.Site == site}
+			}
+			continue
+		}
+		nc := NoteConflict{Note: c.ID, Versions: 1,
+			Other:   NoteVersion{Body: c.Text, At: c.Version.HLC.Millis(), Version: c.Version.String(), Here: c.Version.Site == site},
+			Current: NoteVersion{At: c.Current.HLC.Millis(), Version: c.Current.String(), Here: c.Current.Site == site}}
+		var visit, author, body, patient, given, family sql.NullString
+		err := db.QueryRowContext(ctx, `SELECT n.visit_id, n.author_id, n.body, v.patient_id, p.given_name, p.family_name
+			FROM visit_notes n LEFT JOIN visits v ON v.id = n.visit_id LEFT JOIN patients p ON p.id = v.patient_id
+			WHERE n.id = ?`, c.ID).Scan(&visit, &author, &body, &patient, &given, &family)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return InboxView{}, fmt.Errorf("read note: %w", err)
+		}
+		nc.Visit, nc.Patient, nc.Name = visit.String, patient.String, fullName(given.String, family.String)
+		nc.Current.Body, nc.Current.Author, nc.Other.Author = body.String, author.String, author.String
+		byNote[c.ID], shown[c.ID] = len(view.Conflicts), c.Version
+		view.Conflicts = append(view.Conflicts, nc)
+	}
+	rejected, err := l.rep.Rejected(ctx)
+	if err != nil {
+		return InboxView{}, fmt.Errorf("read refused changes: %w", err)
+	}
+	for _, r := range rejected {
+		view.Refused = append(view.Refused, RefusedChange{Table: r.Change.Table, Row: r.Change.ID,
+			Code: r.Code, Message: r.Message, At: millis(r.At)})
+	}
+	slices.Reverse(view.Refused) // newest first
+	return view, nil
+}
+
+// Resolve settles a note's conflict with the text the clinician chose or merged: it replaces
+// every version, here and, once synced, on every device.
+func (in *Inbox) Resolve(note, body string) error {
+	l, id, err := in.a.current()
+	if err != nil {
+		return err
+	}
+	if !engine.ValidID(note) {
+		return fmt.Errorf("no such note %q", note)
+	}
+	if utf8.RuneCountInString(body) > maxNote {
+		return fmt.Errorf("the note is longer than %d characters", maxNote)
+	}
+	err = in.a.writeChecked(context.Background(), l, id, engine.Mutation{Table: "visit_notes", ID: note, Resolve: true,
+		Values: map[string]any{"body": body, "updated_at": in.a.cfg.Now().UnixMilli()}})
+	if err != nil {
+		return fmt.Errorf("resolve the note: %w", err)
+	}
+	return nil
+}
+
+// conflictCounts counts the unresolved losing versions of each note.
+func (a *App) conflictCounts(ctx context.Context, l *live) (map[string]int, error) {
+	cs, err := l.rep.Conflicts(ctx, "visit_notes")
+	if err != nil {
+		return nil, fmt.Errorf("read conflicts: %w", err)
+	}
+	out := map[string]int{}
+	for _, c := range cs {
+		out[c.ID]++
+	}
+	return out, nil
+}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"hearth/engine"
+	"hearth/engine/clinic"
+	"hearth/engine/clinic/clinicsql"
+)
+
+// Regions is the busy toggle and hours of each state the clinic serves.
+type Regions struct{ a *App }
+
+// List returns every region with its settings, how many wait, and how many licensed
+// providers are on shift.
+func (r *Regions) List() ([]RegionSettings, error) {
+	l, id, err := r.a.current()
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	db := l.rep.Reader()
+	now := r.a.cfg.Now()
+	st, err := clinicsql.Load(db, now, r.a.cfg.TypicalVisit)
+	if err != nil {
+		return nil, fmt.Errorf("read regions: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, name, mode, busy_limit, hours, time_zone, message, updated_by, updated_at FROM regions ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("read regions: %w", err)
+	}
+	defer rows.Close()
+	canEdit := id.Role == clinic.RoleSupport || id.Role == clinic.RoleAdmin
+	out := []RegionSettings{}
+	for rows.Next() {
+		var s RegionSettings
+		var name, mode, hours, tz, msg, by sql.NullString
+		var limit, at sql.NullInt64
+		if err := rows.Scan(&s.Code, &name, &mode, &limit, &hours, &tz, &msg, &by, &at); err != nil {
+			return nil, err
+		}
+		s.Name, s.Mode, s.BusyLimit, s.Hours, s.TimeZone, s.Message = name.String, mode.String, int(limit.Int64), hours.String, tz.String, msg.String
+		s.UpdatedBy, s.UpdatedAt, s.CanEdit = by.String, at.Int64, canEdit
+		s.Waiting, s.Licensed = st.WaitingIn(s.Code), st.LicensedOnShift(s.Code)
+		if reg, ok := st.Regions[s.Code]; ok {
+			s.Open = reg.Hours.OpenAt(now.In(location(reg)))
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Save changes a region's mode (open, busy, paused), busy limit, hours, time zone and
+// message to patients. Only support staff and administrators may; it works offline.
+func (r *Regions) Save(in RegionSettings) error {
+	l, id, err := r.a.current()
+	if err != nil {
+		return err
+	}
+	code := strings.ToUpper(strings.TrimSpace(in.Code))
+	if !slices.Contains([]string{clinic.ModeOpen, clinic.ModeBusy, clinic.ModePaused}, in.Mode) {
+		return fmt.Errorf("mode must be open, busy or paused")
+	}
+	values := map[string]any{
+		"mode": in.Mode, "busy_limit": int64(in.BusyLimit), "hours": strings.TrimSpace(in.Hours),
+		"time_zone": strings.TrimSpace(in.TimeZone), "message": strings.TrimSpace(in.Message),
+		"updated_by": id.User, "updated_at": r.a.cfg.Now().UnixMilli(),
+	}
+	// Check that the settings parse as admission will read them, naming what is wrong.
+	row := clinic.Row{"name": in.Name}
+	for k, v := range values {
+		row[k] = v
+	}
+	if _, err := clinic.RegionFromRow(code, row); err != nil {
+		return err
+	}
+	if err := r.a.writeChecked(context.Background(), l, id, engine.Mutation{Table: "regions", ID: code, Values: values}); err != nil {
+		return fmt.Errorf("save %s: %w", code, err)
+	}
+	return nil
+}

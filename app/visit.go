@@ -1,0 +1,378 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"hearth/engine"
+	"hearth/engine/clinic"
+)
+
+// Visits is the visit screen: chat with the patient, the visit note, observations, and
+// ending or releasing the visit. The video call takes its place on this screen with the
+// video issue.
+type Visits struct{ a *App }
+
+// Limits on what a caregiver types.
+const (
+	maxChat      = 4000  // characters in a chat message
+	maxNote      = 20000 // characters in a visit note
+	maxEndReason = 500
+)
+
+// Open shows a visit and records in the audit trail that the signed-in caregiver opened its
+// patient's data. Later refreshes of the same screen use View.
+func (v *Visits) Open(visit string) (VisitView, error) {
+	l, id, err := v.a.current()
+	if err != nil {
+		return VisitView{}, err
+	}
+	ctx := context.Background()
+	view, err := v.a.visitView(ctx, l, id, visit)
+	if err != nil {
+		return VisitView{}, err
+	}
+	if err := v.a.recordRead(ctx, l, id, "visits", visit, view.Patient.ID, "opened the visit"); err != nil {
+		return VisitView{}, err
+	}
+	return view, nil
+}
+
+// View refreshes a visit opened with Open.
+func (v *Visits) View(visit string) (VisitView, error) {
+	l, id, err := v.a.current()
+	if err != nil {
+		return VisitView{}, err
+	}
+	ctx := context.Background()
+	view, err := v.a.visitView(ctx, l, id, visit)
+	if err != nil {
+		return VisitView{}, err
+	}
+	if !v.a.wasOpened(view.Patient.ID) {
+		return VisitView{}, errNotOpened
+	}
+	return view, nil
+}
+
+func (a *App) visitView(ctx context.Context, l *live, id Identity, visit string) (VisitView, error) {
+	db := l.rep.Reader()
+	pv, patientID, err := readVisit(ctx, db, visit)
+	if err != nil {
+		return VisitView{}, err
+	}
+	conflicted, err := a.conflictCounts(ctx, l)
+	if err != nil {
+		return VisitView{}, err
+	}
+	if err := fillVisits(ctx, db, []*PastVisit{&pv}, conflicted); err != nil {
+		return VisitView{}, err
+	}
+	view := VisitView{Visit: pv, Kinds: kinds(), Chat: []ChatMessage{}}
+	if view.Patient, err = readPatient(ctx, db, patientID); err != nil {
+		return VisitView{}, err
+	}
+	if view.Chat, err = readChat(ctx, db, visit, id.User); err != nil {
+		return VisitView{}, err
+	}
+	for _, n := range pv.Notes {
+		if n.Author == id.User {
+			view.MyNote = n
+		}
+	}
+	mine := pv.Provider == id.User && pv.Status == clinic.StatusInVisit
+	view.CanEnd = mine
+	view.CanRelease = mine
+	a.mu.Lock()
+	online := a.status.Online
+	a.mu.Unlock()
+	if mine && !online {
+		view.CanRelease, view.ReleaseBlock = false, "Offline: returning a patient to the queue needs the clinic's server."
+	}
+	return view, nil
+}
+
+// SendChat writes a chat message to the visit's patient. It works offline: the message is
+// delivered when the connection returns.
+func (v *Visits) SendChat(visit, body string) error {
+	l, id, err := v.a.current()
+	if err != nil {
+		return err
+	}
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return errors.New("the message is empty")
+	case utf8.RuneCountInString(body) > maxChat:
+		return fmt.Errorf("the message is longer than %d characters: split it", maxChat)
+	}
+	ctx := context.Background()
+	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+		return err
+	}
+	now := v.a.cfg.Now().UnixMilli()
+	err = v.a.writeChecked(ctx, l, id, engine.Mutation{Table: "chat_messages", ID: engine.NewID(), Values: map[string]any{
+		"visit_id": visit, "sender_id": id.User, "sender_role": id.Role, "body": body, "sent_at": now}})
+	if err != nil {
+		return fmt.Errorf("send the message: %w", err)
+	}
+	v.a.markRead(visit, now)
+	return nil
+}
+
+// SaveNote writes the caregiver's note of the visit (a new one when note is ""), and returns
+// its id. Offline it is kept and synced later; an edit made elsewhere at the same time is
+// never lost, it goes to the conflict inbox.
+func (v *Visits) SaveNote(visit, note, body string) (string, error) {
+	l, id, err := v.a.current()
+	if err != nil {
+		return "", err
+	}
+	if utf8.RuneCountInString(body) > maxNote {
+		return "", fmt.Errorf("the note is longer than %d characters", maxNote)
+	}
+	ctx := context.Background()
+	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+		return "", err
+	}
+	values := map[string]any{"body": body, "updated_at": v.a.cfg.Now().UnixMilli()}
+	if note == "" {
+		note = engine.NewID()
+		values["visit_id"], values["author_id"] = visit, id.User
+	} else if !engine.ValidID(note) {
+		return "", fmt.Errorf("no such note %q", note)
+	}
+	if err := v.a.writeChecked(ctx, l, id, engine.Mutation{Table: "visit_notes", ID: note, Values: values}); err != nil {
+		return "", fmt.Errorf("save the note: %w", err)
+	}
+	return note, nil
+}
+
+// AddObservation records a measurement (kind from the visit view's Kinds) in the visit.
+func (v *Visits) AddObservation(visit, kind string, value float64) error {
+	l, id, err := v.a.current()
+	if err != nil {
+		return err
+	}
+	unit, err := clinic.ValidateObservation(kind, value)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	_, patient, err := readVisit(ctx, l.rep.Reader(), visit)
+	if err != nil {
+		return err
+	}
+	err = v.a.writeChecked(ctx, l, id, engine.Mutation{Table: "observations", ID: engine.NewID(), Values: map[string]any{
+		"visit_id": visit, "patient_id": patient, "kind": kind, "value": value, "unit": unit,
+		"recorded_by": id.User, "recorded_at": v.a.cfg.Now().UnixMilli()}})
+	if err != nil {
+		return fmt.Errorf("record the observation: %w", err)
+	}
+	return nil
+}
+
+// End completes the signed-in provider's visit. It works offline.
+func (v *Visits) End(visit, reason string) error {
+	l, id, err := v.a.current()
+	if err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > maxEndReason {
+		return fmt.Errorf("the reason is longer than %d characters", maxEndReason)
+	}
+	ctx := context.Background()
+	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+		return err
+	}
+	err = v.a.writeChecked(ctx, l, id, engine.Mutation{Table: "visits", ID: visit, Values: map[string]any{
+		"status": clinic.StatusCompleted, "ended_at": v.a.cfg.Now().UnixMilli(), "ended_by": id.User, "end_reason": reason}})
+	if err != nil {
+		return fmt.Errorf("end the visit: %w", err)
+	}
+	return nil
+}
+
+// Release gives the visit back to the queue (the patient keeps their place by arrival). It
+// needs the server.
+func (v *Visits) Release(visit string) error {
+	l, _, err := v.a.current()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	return requestError("return the patient to the queue", l.syncer.Request(ctx, clinic.RequestRelease, clinic.VisitArgs{Visit: visit}, nil))
+}
+
+// MarkRead records that the visit's chat has been read here up to now.
+func (v *Visits) MarkRead(visit string) error {
+	if _, _, err := v.a.current(); err != nil {
+		return err
+	}
+	v.a.markRead(visit, v.a.cfg.Now().UnixMilli())
+	return nil
+}
+
+func (a *App) markRead(visit string, at int64) {
+	a.mu.Lock()
+	if a.reads[visit] >= at {
+		a.mu.Unlock()
+		return
+	}
+	a.reads[visit] = at
+	reads := make(map[string]int64, len(a.reads))
+	for k, v := range a.reads {
+		reads[k] = v
+	}
+	id := a.id
+	a.mu.Unlock()
+	if id == nil {
+		return
+	}
+	if err := writeJSON(a.path(readsFile(*id)), reads); err != nil {
+		a.log.Warn("save read marks", "err", err)
+	}
+}
+
+// errNotOpened refuses to refresh a screen whose opening was not recorded.
+var errNotOpened = errors.New("open the record first: reading a patient's data is recorded in the audit trail")
+
+// recordRead writes the audit entry of a read, once per patient per unlocked session of the
+// screen: refreshing an open chart is the same reading.
+func (a *App) recordRead(ctx context.Context, l *live, id Identity, table, record, patient, detail string) error {
+	if patient == "" {
+		return nil
+	}
+	a.mu.Lock()
+	if a.opened == nil {
+		a.opened = map[string]bool{}
+	}
+	seen := a.opened[patient]
+	a.opened[patient] = true
+	a.mu.Unlock()
+	if seen {
+		return nil
+	}
+	e := clinic.ReadAccess(actor(l, id), table, record, patient, a.cfg.Now())
+	e.Detail = detail
+	if err := a.write(ctx, l, e.Mutation()); err != nil {
+		return fmt.Errorf("record the access in the audit trail: %w", err)
+	}
+	return nil
+}
+
+func (a *App) wasOpened(patient string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.opened[patient]
+}
+
+// readVisit reads one visit (without its notes and observations) and its patient's id.
+func readVisit(ctx context.Context, db *sql.DB, visit string) (PastVisit, string, error) {
+	var pv PastVisit
+	var patient, status, region, reason, provider, endReason sql.NullString
+	var req, started, ended sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT id, patient_id, status, region, reason, provider_id, requested_at, started_at, ended_at, end_reason
+		FROM visits WHERE id = ?`, visit).Scan(&pv.ID, &patient, &status, &region, &reason, &provider, &req, &started, &ended, &endReason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PastVisit{}, "", fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
+	}
+	if err != nil {
+		return PastVisit{}, "", fmt.Errorf("read visit: %w", err)
+	}
+	pv.Status, pv.Region, pv.Reason, pv.Provider, pv.EndReason = status.String, region.String, reason.String, provider.String, endReason.String
+	pv.RequestedAt, pv.StartedAt, pv.EndedAt = req.Int64, started.Int64, ended.Int64
+	pv.Notes, pv.Observations = []Note{}, []Observation{}
+	return pv, patient.String, nil
+}
+
+func readPatient(ctx context.Context, db *sql.DB, id string) (Patient, error) {
+	p := Patient{ID: id}
+	var given, family, birth, phone, email, region sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT given_name, family_name, birth_date, phone, email, region FROM patients WHERE id = ?`, id).
+		Scan(&given, &family, &birth, &phone, &email, &region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("no patient %q on this device: it may not have synced yet", id)
+	}
+	if err != nil {
+		return p, fmt.Errorf("read patient: %w", err)
+	}
+	p.GivenName, p.FamilyName, p.BirthDate, p.Phone, p.Email, p.Region = given.String, family.String, birth.String, phone.String, email.String, region.String
+	return p, nil
+}
+
+func readChat(ctx context.Context, db *sql.DB, visit, me string) ([]ChatMessage, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, sender_id, sender_role, body, sent_at FROM chat_messages
+		WHERE visit_id = ? ORDER BY sent_at, id`, visit)
+	if err != nil {
+		return nil, fmt.Errorf("read chat: %w", err)
+	}
+	defer rows.Close()
+	out := []ChatMessage{}
+	for rows.Next() {
+		var m ChatMessage
+		var sender, role, body sql.NullString
+		var at sql.NullInt64
+		if err := rows.Scan(&m.ID, &sender, &role, &body, &at); err != nil {
+			return nil, err
+		}
+		m.Sender, m.SenderRole, m.Body, m.SentAt = sender.String, role.String, body.String, at.Int64
+		m.Mine = m.Sender == me
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// fillVisits adds each visit's notes and observations.
+func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted map[string]int) error {
+	for _, pv := range visits {
+		rows, err := db.QueryContext(ctx, `SELECT id, author_id, body, updated_at FROM visit_notes WHERE visit_id = ? ORDER BY updated_at, id`, pv.ID)
+		if err != nil {
+			return fmt.Errorf("read notes: %w", err)
+		}
+		for rows.Next() {
+			var n Note
+			var author, body sql.NullString
+			var at sql.NullInt64
+			if err := rows.Scan(&n.ID, &author, &body, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			n.Author, n.Body, n.UpdatedAt, n.Conflicts = author.String, body.String, at.Int64, conflicted[n.ID]
+			pv.Notes = append(pv.Notes, n)
+		}
+		rows.Close()
+		rows, err = db.QueryContext(ctx, `SELECT id, kind, value, unit, recorded_by, recorded_at FROM observations WHERE visit_id = ? ORDER BY recorded_at, id`, pv.ID)
+		if err != nil {
+			return fmt.Errorf("read observations: %w", err)
+		}
+		for rows.Next() {
+			var o Observation
+			var kind, unit, by sql.NullString
+			var value sql.NullFloat64
+			var at sql.NullInt64
+			if err := rows.Scan(&o.ID, &kind, &value, &unit, &by, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			o.Kind, o.Value, o.Unit, o.RecordedBy, o.RecordedAt = kind.String, value.Float64, unit.String, by.String, at.Int64
+			pv.Observations = append(pv.Observations, o)
+		}
+		rows.Close()
+	}
+	return nil
+}
+
+func kinds() []ObservationKind {
+	var out []ObservationKind
+	for _, k := range clinic.ObservationKinds() {
+		out = append(out, ObservationKind{Name: k.Name, Unit: k.Unit, Min: k.Min, Max: k.Max})
+	}
+	return out
+}
