@@ -201,10 +201,7 @@ func (a *App) open(ctx context.Context, id Identity, locked bool) error {
 	a.mu.Lock()
 	a.id, a.live, a.locked, a.lastActive = &id, l, locked, a.cfg.Now()
 	a.mu.Unlock()
-	name := a.staffName(ctx)
-	a.mu.Lock()
-	a.name = name
-	a.mu.Unlock()
+	a.refreshName()
 	a.scheduleLock()
 	a.emitSession()
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"hearth/engine"
@@ -47,9 +48,13 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 		c := l.changed
 		l.changed = Changed{}
 		l.mu.Unlock()
-		if len(c.Tables) > 0 {
-			a.emitChanged(c)
+		if len(c.Tables) == 0 {
+			return
 		}
+		if slices.Contains(c.Tables, "staff") {
+			a.refreshName()
+		}
+		a.emitChanged(c)
 	})
 	rep.OnRemoteChanges(func(chs []engine.Change) {
 		c := changedOf(chs, true)
@@ -64,6 +69,11 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 		OnStatus: a.onStatus,
 	})
 	rep.OnLocalWrite(l.syncer.Notify)
+	if st, err := rep.State(ctx); err == nil {
+		a.mu.Lock()
+		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "connecting"}
+		a.mu.Unlock()
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
 	go func() {
@@ -74,12 +84,6 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 		}
 		l.done <- err
 	}()
-	st, err := rep.State(ctx)
-	if err == nil {
-		a.mu.Lock()
-		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1}
-		a.mu.Unlock()
-	}
 	return l, nil
 }
 
@@ -177,6 +181,20 @@ func (a *App) refreshPending(ctx context.Context, l *live) {
 	a.mu.Unlock()
 	if changed {
 		emit.Emit(EventSync, s)
+	}
+}
+
+// refreshName shows the staff row's name once it arrives or changes.
+func (a *App) refreshName() {
+	name := a.staffName(context.Background())
+	a.mu.Lock()
+	changed := name != "" && name != a.name
+	if changed {
+		a.name = name
+	}
+	a.mu.Unlock()
+	if changed {
+		a.emitSession()
 	}
 }
 
