@@ -94,6 +94,7 @@ type App struct {
 	opened     map[string]bool  // patients whose data was opened (and audited) since unlocking
 	status     SyncStatus
 	problem    string // why Startup failed, for the UI
+	dirLock    *os.File
 	catchFrom  uint64 // cursor when the current catch-up began
 }
 
@@ -140,8 +141,12 @@ func (a *App) Startup(ctx context.Context, emit Emitter) error {
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("app: data directory: %w", err)
 	}
+	lock, err := lockDataDir(a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	a.mu.Lock()
-	a.emit = emit
+	a.emit, a.dirLock = emit, lock
 	a.mu.Unlock()
 	if err := readJSON(a.path(settingsFile), &a.settings); err != nil {
 		return err
@@ -190,6 +195,12 @@ func (a *App) Shutdown() {
 		l.close()
 	}
 	a.saveSession()
+	a.mu.Lock()
+	if a.dirLock != nil {
+		a.dirLock.Close()
+		a.dirLock = nil
+	}
+	a.mu.Unlock()
 }
 
 // open starts the live replica of id and records id as the signed-in identity.

@@ -527,3 +527,19 @@ func TestSignOutKeepsUnsyncedWork(t *testing.T) {
 		t.Fatalf("chat after signing in again: %+v", msgs)
 	}
 }
+
+// A second copy of the app on the same data directory is refused: it would sync the same
+// replica as a second device with the first one's identity.
+func TestSecondInstanceRefused(t *testing.T) {
+	s := setUp(t)
+	d := openDesk(t, s, newNet(), "")
+	second := app.New(app.Config{DataDir: d.dir})
+	if err := second.Startup(context.Background(), &events{}); !errors.Is(err, app.ErrAlreadyRunning) {
+		t.Fatalf("second instance: %v", err)
+	}
+	d.stop()
+	if err := second.Startup(context.Background(), &events{}); err != nil {
+		t.Fatalf("after the first exited: %v", err)
+	}
+	second.Shutdown()
+}

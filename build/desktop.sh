@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the caregiver desktop app without the wails CLI: the UI (frontend/dist), then the
 # Go binary with the UI embedded, as build/bin/hearth. Needs build/install-deps.sh first.
-# `wails build -tags webkit2_41` also works, and does the same.
+# (The wails CLI is not needed: its `wails build` expects the main package at the root.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build/bin/hearth}
