@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -67,13 +68,18 @@ func parseConfig(args []string) (app.Config, error) {
 	dataDir := fs.String("data-dir", env("HEARTH_DATA_DIR", filepath.Join(base, "hearth")), "where settings, the session and the local replicas live")
 	server := fs.String("server", env("HEARTH_SERVER", "http://127.0.0.1:8686"), "the clinic's sync server, shown on the sign-in screen")
 	clinicID := fs.String("clinic", env("HEARTH_CLINIC", "demo"), "the clinic id, shown on the sign-in screen")
+	maxBackoff := fs.Duration("max-backoff", 30*time.Second, "longest wait between reconnection attempts while the server is unreachable")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, err
 	}
+	if *maxBackoff < 100*time.Millisecond {
+		return app.Config{}, fmt.Errorf("--max-backoff %s is too short: use at least 100ms", *maxBackoff)
+	}
 	return app.Config{
-		DataDir:  *dataDir,
-		Defaults: app.Settings{Server: *server, Clinic: *clinicID},
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		DataDir:    *dataDir,
+		Defaults:   app.Settings{Server: *server, Clinic: *clinicID},
+		MaxBackoff: *maxBackoff,
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}, nil
 }
 
