@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -48,6 +50,7 @@ func run() error {
 		BackgroundColour: &options.RGBA{R: 246, G: 244, B: 240, A: 255},
 		AssetServer:      &assetserver.Options{Assets: frontend.Assets},
 		OnStartup: func(ctx context.Context) {
+			quitOnSignal(ctx)
 			if err := a.Startup(ctx, emitter{ctx}); err != nil {
 				slog.Error("start", "err", err)
 				a.Fail(err)
@@ -88,6 +91,20 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// quitOnSignal closes the window properly on SIGTERM or SIGINT (a session logout, a service
+// manager): Wails would otherwise exit at once without OnShutdown, skipping the session save.
+func quitOnSignal(ctx context.Context) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		select {
+		case <-sig:
+			runtime.Quit(ctx)
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // emitter sends the app's events through Wails' runtime.
