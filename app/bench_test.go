@@ -4,18 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"hearth/app"
-	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/sqlitestore"
+	"hearth/engine/clinic/clinicseed"
 	"hearth/syncserver/clinicapi/clinictest"
 )
 
@@ -26,83 +26,17 @@ const (
 	benchWaiting  = 60 // of the visits, waiting now (the rest finished)
 )
 
-// seedHistory fills the replica of user in dataDir with a clinic's history, as if pulled
-// from the server long ago: the rows are the device's replicated state, not its outbox, and
-// the sync cursor stays at 0 so that the live server's own log still arrives on top.
+// seedHistory fills the replica of user in dataDir with a clinic's history.
 func seedHistory(tb testing.TB, dataDir, user string, patients, visits int) {
 	tb.Helper()
 	path := filepath.Join(dataDir, "replicas", tenant, user+".db")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	ctx := context.Background()
-	rep, err := sqlitestore.OpenReplica(ctx, path, clinic.Schema, sqlitestore.ReplicaOptions{})
+	err := clinicseed.History(context.Background(), path, clinicseed.Options{Patients: patients, Visits: visits, Waiting: benchWaiting, User: user})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer rep.Close()
-	site := engine.NewSiteID()
-	hlc := engine.NewHLC(time.Now().Add(-time.Hour).UnixMilli(), 0)
-	next := func() engine.HLC { hlc++; return hlc }
-	start := time.Date(2023, 1, 2, 9, 0, 0, 0, time.UTC)
-	regions := []string{"CA", "NY", "TX"}
-	if patients == 0 {
-		return
-	}
-	pids := make([]string, patients)
-	var page []engine.Change
-	flush := func() {
-		if len(page) == 0 {
-			return
-		}
-		if err := rep.ApplyRemote(ctx, &engine.Changes{Changes: page}); err != nil {
-			tb.Fatal(err)
-		}
-		page = page[:0]
-	}
-	add := func(ch engine.Change) {
-		ch.HLC, ch.Site, ch.Create = next(), site, true
-		page = append(page, ch)
-		if len(page) == 5000 {
-			flush()
-		}
-	}
-	for _, r := range regions {
-		add(engine.Change{Table: "regions", ID: r, Scope: engine.ClinicScope, Cols: []string{"mode", "name"}, Vals: []any{clinic.ModeOpen, r}})
-		add(engine.Change{Table: "staff", ID: "provider-" + r, Scope: engine.ClinicScope, Cols: []string{"name", "on_shift", "regions", "role"},
-			Vals: []any{"Provider " + r, int64(1), r, clinic.RoleProvider}})
-	}
-	add(engine.Change{Table: "staff", ID: user, Scope: engine.ClinicScope, Cols: []string{"name", "on_shift", "regions", "role"},
-		Vals: []any{user, int64(1), strings.Join(regions, ","), clinic.RoleProvider}})
-	for i := range pids {
-		pids[i] = engine.NewID()
-		add(engine.Change{Table: "patients", ID: pids[i], Scope: engine.ClinicScope,
-			Cols: []string{"birth_date", "created_at", "family_name", "given_name", "phone", "region"},
-			Vals: []any{fmt.Sprintf("19%02d-%02d-%02d", 30+i%70, 1+i%12, 1+i%28), start.UnixMilli(), fmt.Sprintf("Family%05d", i),
-				fmt.Sprintf("Given%05d", i), fmt.Sprintf("555-%03d-%04d", i/10000, i%10000), regions[i%3]}})
-	}
-	for i := range visits {
-		id := engine.NewID()
-		at := start.Add(time.Duration(i) * 5 * time.Minute)
-		region := regions[i%3]
-		cols := []string{"patient_id", "provider_id", "reason", "region", "requested_at", "status"}
-		vals := []any{pids[i%patients], "provider-" + region, "follow-up", region, at.UnixMilli()}
-		if i >= visits-benchWaiting {
-			vals = append(vals, clinic.StatusWaiting)
-			vals[1] = nil
-			vals[4] = time.Now().Add(-time.Duration(visits-i) * time.Minute).UnixMilli()
-		} else {
-			cols = append(cols, "ended_at", "started_at")
-			vals = append(vals, clinic.StatusCompleted, at.Add(25*time.Minute).UnixMilli(), at.Add(10*time.Minute).UnixMilli())
-		}
-		add(engine.Change{Table: "visits", ID: id, Scope: clinic.VisitScope + ":" + id, Cols: cols, Vals: vals})
-		if i%4 == 0 {
-			add(engine.Change{Table: "visit_notes", ID: engine.NewID(), Scope: clinic.VisitScope + ":" + id,
-				Cols: []string{"author_id", "body", "updated_at", "visit_id"},
-				Vals: []any{"provider-" + region, "Assessment and plan: rest, fluids, review if worse.", at.UnixMilli(), id}})
-		}
-	}
-	flush()
 }
 
 // writeSession saves a signed-in session in dataDir, as the app leaves it at exit.
@@ -132,7 +66,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				t0 := time.Now()
-				a := app.New(app.Config{DataDir: dir, MinBackoff: time.Second})
+				a := app.New(app.Config{DataDir: dir, MinBackoff: time.Second, Logger: quiet})
 				if err := a.Startup(context.Background(), &events{}); err != nil {
 					b.Fatal(err)
 				}
@@ -170,7 +104,7 @@ func BenchmarkQueueRefresh(b *testing.B) {
 			seedHistory(b, dir, "carol", c.patients, c.visits)
 			writeSession(b, dir, s.HTTP.URL, "carol", clinic.RoleProvider, s.StaffToken(b, tenant, "carol", clinic.RoleProvider))
 			ev := &refreshEvents{ch: make(chan app.Changed, 64)}
-			a := app.New(app.Config{DataDir: dir, Now: s.Clock.Now})
+			a := app.New(app.Config{DataDir: dir, Now: s.Clock.Now, Logger: quiet})
 			if err := a.Startup(context.Background(), ev); err != nil {
 				b.Fatal(err)
 			}
@@ -263,6 +197,9 @@ func queued(v app.QueueView, visit string) bool {
 }
 
 var reportMu sync.Mutex
+
+// quiet drops the apps' logs, which would bury the results.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // reportMedian reports the median and 90th percentile of samples.
 func reportMedian(b *testing.B, samples []time.Duration) {

@@ -1,0 +1,314 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hearth/tests/internal/desktopdrv"
+)
+
+// desktopBin is the real desktop binary, built once per test run by buildDesktop.
+var desktopBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// buildDesktop builds the UI (npm run build) and then the production desktop binary with the
+// tags a release uses (desktop,production,webkit2_41), not the tagless stub that only prints
+// an error. build/install-deps.sh must have installed the UI's packages.
+func buildDesktop(t testing.TB) string {
+	t.Helper()
+	desktopBin.once.Do(func() {
+		root, err := filepath.Abs("..")
+		if err != nil {
+			desktopBin.err = err
+			return
+		}
+		if _, err := os.Stat(filepath.Join(root, "frontend", "node_modules")); err != nil {
+			desktopBin.err = fmt.Errorf("frontend/node_modules is missing: run bash build/install-deps.sh first")
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		npm := exec.CommandContext(ctx, "npm", "run", "build", "--silent")
+		npm.Dir = filepath.Join(root, "frontend")
+		if out, err := npm.CombinedOutput(); err != nil {
+			desktopBin.err = fmt.Errorf("npm run build: %v\n%s", err, out)
+			return
+		}
+		dir, err := os.MkdirTemp("", "hearth-desktop-")
+		if err != nil {
+			desktopBin.err = err
+			return
+		}
+		bin := filepath.Join(dir, "hearth")
+		build := exec.CommandContext(ctx, "go", "build", "-tags", "desktop,production,webkit2_41", "-o", bin, "./app/cmd/hearth")
+		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := build.CombinedOutput(); err != nil {
+			desktopBin.err = fmt.Errorf("build the desktop app: %v\n%s", err, out)
+			return
+		}
+		desktopBin.path = bin
+	})
+	if desktopBin.err != nil {
+		t.Fatal(desktopBin.err)
+	}
+	return desktopBin.path
+}
+
+// ui wraps the driver for a test: every step fails the test with what it was doing.
+type ui struct {
+	t   *testing.T
+	app *desktopdrv.App
+	dir string // artifacts
+}
+
+const uiWait = 15 * time.Second
+
+func (u *ui) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), uiWait+5*time.Second)
+}
+
+func (u *ui) waitFor(what, cond string) {
+	u.t.Helper()
+	ctx, cancel := u.ctx()
+	defer cancel()
+	if err := u.app.WaitFor(ctx, cond, uiWait); err != nil {
+		u.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		u.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func (u *ui) waitTestID(id string) { u.t.Helper(); u.waitFor(id, exists(id)) }
+
+func (u *ui) click(id string) {
+	u.t.Helper()
+	ctx, cancel := u.ctx()
+	defer cancel()
+	if err := u.app.Click(ctx, sel(id)); err != nil {
+		u.shot("failed-click-" + id)
+		u.t.Fatalf("click %s: %v", id, err)
+	}
+}
+
+func (u *ui) set(id, text string) {
+	u.t.Helper()
+	ctx, cancel := u.ctx()
+	defer cancel()
+	if err := u.app.SetValue(ctx, sel(id), text); err != nil {
+		u.t.Fatalf("type into %s: %v", id, err)
+	}
+}
+
+// eval evaluates js (awaiting a promise) and decodes its JSON value into v.
+func (u *ui) eval(js string, v any) {
+	u.t.Helper()
+	ctx, cancel := u.ctx()
+	defer cancel()
+	raw, err := u.app.Eval(ctx, js)
+	if err != nil {
+		u.t.Fatalf("eval %s: %v", js, err)
+	}
+	if v != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			u.t.Fatalf("eval %s: decode %s: %v", js, raw, err)
+		}
+	}
+}
+
+func (u *ui) attr(id, name string) string {
+	u.t.Helper()
+	var s string
+	u.eval(fmt.Sprintf(`(document.querySelector(%q)?.getAttribute(%q) ?? "")`, sel(id), name), &s)
+	return s
+}
+
+// shot keeps a screenshot of the whole screen for a person to look at.
+func (u *ui) shot(name string) {
+	u.t.Helper()
+	u.app.Screenshot(u.t, filepath.Join(u.dir, name+".png"))
+}
+
+func sel(testID string) string { return fmt.Sprintf(`[data-testid=%q]`, testID) }
+
+func exists(testID string) string { return fmt.Sprintf(`!!document.querySelector(%q)`, sel(testID)) }
+
+// TestDesktopShiftThroughAnOutage is a clinician's shift in the real desktop app, in a real
+// window under Xvfb, against the real sync server: sign in, see the queue live, claim a
+// patient, write a note and a chat message while the server is down, bring it back, and
+// find both on the server and on another replica exactly once; then a note edited on two
+// devices lands in the conflict inbox and is resolved there. Screenshots of the queue online
+// and offline, the visit and the conflict inbox are kept in the artifacts directory.
+func TestDesktopShiftThroughAnOutage(t *testing.T) {
+	bin := buildDesktop(t)
+	const tenant = "clinic-a"
+	data := t.TempDir()
+	srv := crashServerAt(t, data, "127.0.0.1:0")
+	mustCtl(t, "tenant", "create", "--data", data, "--id", tenant, "--name", "Clinic A")
+	tok := func(user, role string) string {
+		return mustCtl(t, "token", "--data", data, "--tenant", tenant, "--user", user, "--role", role)
+	}
+	admin := replicaDir(t, "admin")
+	mustCtl(t, "sync", "--dir", admin, "--server", srv.URL, "--tenant", tenant, "--token", tok("alice", "admin"))
+	mustCtl(t, "region", "--dir", admin, "CA", "--name", "California", "--mode", "open")
+	mustCtl(t, "region", "--dir", admin, "NY", "--name", "New York", "--mode", "open")
+	mustCtl(t, "staff", "--dir", admin, "carol", "--name", "Carol Chen", "--role", "provider", "--regions", "CA", "--on-shift", "true")
+	mustCtl(t, "sync", "--dir", admin)
+	intake := func(given, family, region, reason string) intakeJSON {
+		t.Helper()
+		out := mustCtl(t, "intake", "--server", srv.URL, "--tenant", tenant, "--given", given, "--family", family,
+			"--birth", "1987-04-12", "--phone", fmt.Sprintf("555-01%d-1234", len(given)), "--region", region, "--reason", reason, "--consent", "--json")
+		var r intakeJSON
+		if err := json.Unmarshal([]byte(out), &r); err != nil || !r.Admitted {
+			t.Fatalf("intake %s: %s %v", given, out, err)
+		}
+		return r
+	}
+	ada := intake("Ada", "Lovelace", "CA", "Sore throat for three days")
+
+	d := desktopdrv.StartDisplay(t)
+	art := desktopdrv.ArtifactDir(t, "desktop")
+	carolTok := tok("carol", "provider")
+	app := desktopdrv.Launch(t, d, bin, []string{"--data-dir", t.TempDir(), "--server", srv.URL, "--clinic", tenant, "--max-backoff", "300ms"},
+		nil, filepath.Join(art, "hearth.log"))
+	u := &ui{t: t, app: app, dir: art}
+
+	// Sign in with the enrollment token; the server and clinic come prefilled from the flags.
+	u.waitTestID("signin-token")
+	if v := u.attr("signin-server", "value"); v != srv.URL {
+		t.Fatalf("sign-in server prefilled with %q, want %q", v, srv.URL)
+	}
+	u.set("signin-token", carolTok)
+	u.click("signin-submit")
+	u.waitTestID("queue-screen")
+	u.waitTestID("queue-patient-" + ada.Visit)
+	u.waitFor("online", fmt.Sprintf(`document.querySelector(%q)?.dataset.online === "true"`, sel("status-online")))
+
+	// The queue is live: a patient who arrives now appears without any action.
+	bea := intake("Bea", "Okafor", "CA", "Rash on both arms")
+	u.waitTestID("queue-patient-" + bea.Visit)
+	intake("Nia", "Adams", "NY", "Headache") // NY: carol is not licensed there, and never sees her
+	u.shot("queue-online")
+	var nyShown bool
+	u.eval(exists("queue-region-NY"), &nyShown)
+	if nyShown {
+		t.Fatal("the queue shows New York, where carol is not licensed")
+	}
+
+	// Claim Ada: the visit screen opens.
+	u.click("claim-" + ada.Visit)
+	u.waitTestID("visit-screen")
+	u.waitTestID("video-placeholder")
+	u.set("note-editor", "Sore throat, no fever.")
+	u.click("note-save")
+	u.waitFor("the note saved", fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? "").includes("Saved")`, sel("note-status")))
+	var note struct {
+		MyNote struct{ ID string } `json:"myNote"`
+	}
+	u.eval(fmt.Sprintf(`window.go.app.Visits.View(%q)`, ada.Visit), &note)
+	if note.MyNote.ID == "" {
+		t.Fatal("the note has no id after saving")
+	}
+	u.waitFor("everything synced", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+	// Another device of carol's holds the note as of now, for the conflict later.
+	tablet := replicaDir(t, "tablet")
+	mustCtl(t, "sync", "--dir", tablet, "--server", srv.URL, "--tenant", tenant, "--token", carolTok)
+	u.shot("visit")
+
+	// The server goes down.
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	u.waitFor("offline", fmt.Sprintf(`document.querySelector(%q)?.dataset.online === "false"`, sel("status-online")))
+	chat := "Please hold the phone closer to your throat."
+	u.set("chat-input", chat)
+	u.click("chat-send")
+	u.waitFor("the chat message on screen", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(m => m.textContent.includes(%q))`, sel("chat-message"), chat))
+	noteText := "Sore throat, no fever. Tonsils red, no exudate."
+	u.set("note-editor", noteText)
+	u.click("note-save")
+	u.waitFor("two changes pending", fmt.Sprintf(`Number(document.querySelector(%q)?.dataset.pending) >= 2`, sel("status-pending")))
+	u.click("nav-queue")
+	u.waitTestID("queue-patient-" + bea.Visit)
+	u.waitTestID("claim-blocked")
+	var claimDisabled bool
+	u.eval(fmt.Sprintf(`document.querySelector(%q).disabled`, sel("claim-"+bea.Visit)), &claimDisabled)
+	if !claimDisabled {
+		t.Fatal("claiming is not greyed out while offline")
+	}
+	u.shot("queue-offline")
+
+	// The server comes back on the same address and data.
+	srv = crashServerAt(t, data, srv.Addr)
+	u.waitFor("online again", fmt.Sprintf(`document.querySelector(%q)?.dataset.online === "true"`, sel("status-online")))
+	u.waitFor("the offline work synced", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+
+	// Exactly once on the server and on another replica.
+	other := replicaDir(t, "support")
+	mustCtl(t, "sync", "--dir", other, "--server", srv.URL, "--tenant", tenant, "--token", tok("sam", "support"))
+	st := openCrashStore(t, data, tenant)
+	for _, c := range []struct {
+		what  string
+		query string
+		args  []any
+	}{
+		{"chat message on the server", `SELECT count(*) FROM chat_messages WHERE visit_id = ? AND body = ?`, []any{ada.Visit, chat}},
+		{"note on the server", `SELECT count(*) FROM visit_notes WHERE visit_id = ? AND body = ?`, []any{ada.Visit, noteText}},
+	} {
+		if n := st.count(c.query, c.args...); n != 1 {
+			t.Errorf("%s: %d rows, want 1", c.what, n)
+		}
+	}
+	var chats []map[string]any
+	for _, line := range strings.Split(mustCtl(t, "get", "--dir", other, "chat_messages"), "\n") {
+		var row map[string]any
+		if json.Unmarshal([]byte(line), &row) == nil && row["body"] == chat {
+			chats = append(chats, row)
+		}
+	}
+	if len(chats) != 1 || chats[0]["sender_id"] != "carol" {
+		t.Errorf("the support desk's replica holds the chat message %d times: %v", len(chats), chats)
+	}
+	if got := mustCtl(t, "get", "--dir", other, "visit_notes", note.MyNote.ID); !strings.Contains(got, "Tonsils red") {
+		t.Errorf("the support desk's replica holds the note as %s", got)
+	}
+
+	// The tablet edits the note from the version it saw: concurrent with the desktop's
+	// offline edit. The conflict reaches the desktop's inbox with both versions.
+	mustCtl(t, "put", "--dir", tablet, "visit_notes", note.MyNote.ID, "body=Sore throat. Advised fluids and rest.")
+	mustCtl(t, "sync", "--dir", tablet)
+	u.waitFor("the conflict on the desktop", `window.go.app.Inbox.View().then(v => v.conflicts.length > 0)`)
+	u.click("nav-inbox")
+	u.waitTestID("conflict-" + note.MyNote.ID)
+	inbox, _ := u.app.Text(context.Background(), sel("conflict-"+note.MyNote.ID))
+	for _, w := range []string{"Tonsils red", "Advised fluids and rest", "Ada Lovelace"} {
+		if !strings.Contains(inbox, w) {
+			t.Errorf("the conflict inbox does not show %q: %s", w, inbox)
+		}
+	}
+	u.shot("conflict-inbox")
+	u.click("resolve-merged-" + note.MyNote.ID)
+	u.waitFor("the conflict resolved", "!"+exists("conflict-"+note.MyNote.ID))
+	u.waitFor("the resolution synced", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+	mustCtl(t, "sync", "--dir", tablet)
+	if out := mustCtl(t, "conflicts", "--dir", tablet); out != "" {
+		t.Errorf("the tablet still lists conflicts after the desktop resolved them: %s", out)
+	}
+	got := mustCtl(t, "get", "--dir", tablet, "visit_notes", note.MyNote.ID)
+	if !strings.Contains(got, "Tonsils red") || !strings.Contains(got, "Advised fluids") {
+		t.Errorf("the merged note on the tablet: %s", got)
+	}
+	if err := app.Close(); err != nil {
+		t.Errorf("the app did not quit cleanly: %v", err)
+	}
+}
