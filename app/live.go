@@ -71,7 +71,7 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 	rep.OnLocalWrite(l.syncer.Notify)
 	if st, err := rep.State(ctx); err == nil {
 		a.mu.Lock()
-		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "connecting"}
+		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "Connecting to the clinic's server…"}
 		a.mu.Unlock()
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -128,8 +128,13 @@ func (a *App) onStatus(st engine.Status) {
 	if st.CatchingUp {
 		s.Progress = progress(a.catchFrom, st.Cursor, st.Head)
 	}
-	if !st.Online && s.Error == "" {
-		s.Error = "connecting"
+	if !st.Online {
+		// The loop's error names addresses and syscalls: the log keeps it; a clinician
+		// needs to know that the app retries by itself and that their work is safe.
+		s.Error = "Cannot reach the clinic's server; retrying by itself. Your work is kept on this device."
+		if st.Err == "" {
+			s.Error = "Connecting to the clinic's server…"
+		}
 	}
 	changed := s != a.status
 	a.status = s

@@ -133,6 +133,18 @@ func (u *ui) attr(id, name string) string {
 	return s
 }
 
+// scrollTop scrolls every scrolled pane back to its top, so a screenshot shows a screen as
+// it opens.
+func (u *ui) scrollTop() {
+	u.t.Helper()
+	// Resolve after two frames, so that the screenshot shows the repainted screen.
+	u.eval(`new Promise(done => {
+		document.querySelectorAll("*").forEach(e => { if (e.scrollTop) e.scrollTop = 0 });
+		window.scrollTo(0, 0);
+		requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+	})`, nil)
+}
+
 // shot keeps a screenshot of the whole screen for a person to look at.
 func (u *ui) shot(name string) {
 	u.t.Helper()
@@ -185,7 +197,9 @@ func TestDesktopShiftThroughAnOutage(t *testing.T) {
 
 	// Sign in with the enrollment token; the server and clinic come prefilled from the flags.
 	u.waitTestID("signin-token")
-	if v := u.attr("signin-server", "value"); v != srv.URL {
+	var prefilled string
+	u.eval(fmt.Sprintf(`document.querySelector(%q).value`, sel("signin-server")), &prefilled)
+	if v := prefilled; v != srv.URL {
 		t.Fatalf("sign-in server prefilled with %q, want %q", v, srv.URL)
 	}
 	u.set("signin-token", carolTok)
@@ -223,6 +237,7 @@ func TestDesktopShiftThroughAnOutage(t *testing.T) {
 	// Another device of carol's holds the note as of now, for the conflict later.
 	tablet := replicaDir(t, "tablet")
 	mustCtl(t, "sync", "--dir", tablet, "--server", srv.URL, "--tenant", tenant, "--token", carolTok)
+	u.scrollTop()
 	u.shot("visit")
 
 	// The server goes down.
@@ -237,7 +252,13 @@ func TestDesktopShiftThroughAnOutage(t *testing.T) {
 	noteText := "Sore throat, no fever. Tonsils red, no exudate."
 	u.set("note-editor", noteText)
 	u.click("note-save")
-	u.waitFor("two changes pending", fmt.Sprintf(`Number(document.querySelector(%q)?.dataset.pending) >= 2`, sel("status-pending")))
+	u.set("obs-kind", "temperature")
+	u.set("obs-value", "37.9")
+	u.click("obs-add")
+	u.waitTestID("observation")
+	u.waitFor("three changes pending", fmt.Sprintf(`Number(document.querySelector(%q)?.dataset.pending) >= 3`, sel("status-pending")))
+	u.scrollTop()
+	u.shot("visit-offline")
 	u.click("nav-queue")
 	u.waitTestID("queue-patient-" + bea.Visit)
 	u.waitTestID("claim-blocked")
