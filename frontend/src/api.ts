@@ -47,10 +47,13 @@ export type NoteConflict = Plain<app.NoteConflict>;
 export type NoteVersion = Plain<app.NoteVersion>;
 export type RefusedChange = Plain<app.RefusedChange>;
 
-/** The "changed" event's payload (app.Changed in Go; not part of the generated models). */
+/**
+ * The "changed" event's payload (app.Changed in Go; not part of the generated models). Remote
+ * changes are merged from a zero Changed in Go, so either list can arrive as null.
+ */
 export interface Changed {
-  tables: string[];
-  visits: string[]; // visits whose rows changed (their chat, notes, ...)
+  tables: string[] | null;
+  visits: string[] | null; // visits whose rows changed (their chat, notes, ...)
   remote: boolean; // arrived from the server, not written here
 }
 

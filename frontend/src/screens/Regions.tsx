@@ -92,8 +92,6 @@ export function RegionsScreen() {
                 <th scope="col">Mode</th>
                 <th scope="col">Busy limit</th>
                 <th scope="col">Hours</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Now</th>
                 <th scope="col">
                   <span class="visually-hidden">Save</span>
                 </th>
@@ -107,9 +105,17 @@ export function RegionsScreen() {
               return (
                 <tbody key={r.code} data-testid={`region-row-${r.code}`} class={dirty ? 'dirty' : ''}>
                   <tr>
-                    <th scope="row">
-                      <div class="region-name">{r.name || r.code}</div>
-                      <div class="code">{r.code}</div>
+                    <th scope="row" class="region-cell">
+                      <div class="region-name">
+                        {r.name || r.code} <span class="code">{r.code}</span>
+                      </div>
+                      <div class="region-now">
+                        {r.open ? <Badge tone="ok">open now</Badge> : <Badge tone="muted">closed now</Badge>}
+                        <span class="muted"> {plural(r.waiting, 'waiting', 'waiting')}</span>
+                      </div>
+                      <div class={r.licensed === 0 ? 'warn-text small' : 'muted small'}>
+                        {plural(r.licensed, 'licensed provider', 'licensed providers')} on shift
+                      </div>
                     </th>
                     <td>
                       <div class="segmented" role="group" aria-label={`Mode of ${r.code}`}>
@@ -149,21 +155,6 @@ export function RegionsScreen() {
                         onInput={(e) => edit(r.code, { hours: e.currentTarget.value })}
                       />
                     </td>
-                    <td>
-                      <input
-                        aria-label={`Time zone of ${r.code}`}
-                        data-testid={`region-tz-${r.code}`}
-                        placeholder="America/New_York"
-                        value={d.timeZone ?? r.timeZone}
-                        disabled={off}
-                        onInput={(e) => edit(r.code, { timeZone: e.currentTarget.value })}
-                      />
-                    </td>
-                    <td class="region-now">
-                      {r.open ? <Badge tone="ok">open now</Badge> : <Badge tone="muted">closed now</Badge>}
-                      <div class="muted">{plural(r.waiting, 'waiting', 'waiting')}</div>
-                      <div class={r.licensed === 0 ? 'warn-text' : 'muted'}>{r.licensed} licensed on shift</div>
-                    </td>
                     <td class="region-save">
                       <button
                         type="button"
@@ -178,17 +169,30 @@ export function RegionsScreen() {
                     </td>
                   </tr>
                   <tr class="region-second">
-                    <td colSpan={7}>
-                      <label class="inline-field">
-                        <span>Message to patients</span>
-                        <input
-                          data-testid={`region-message-${r.code}`}
-                          placeholder="Shown on the clinic’s page, e.g. “Back on Monday at 8.”"
-                          value={d.message ?? r.message}
-                          disabled={off}
-                          onInput={(e) => edit(r.code, { message: e.currentTarget.value })}
-                        />
-                      </label>
+                    <td colSpan={5}>
+                      <div class="region-extra">
+                        <label class="inline-field field-tz">
+                          <span>Time zone</span>
+                          <input
+                            aria-label={`Time zone of ${r.code}`}
+                            data-testid={`region-tz-${r.code}`}
+                            placeholder="America/New_York"
+                            value={d.timeZone ?? r.timeZone}
+                            disabled={off}
+                            onInput={(e) => edit(r.code, { timeZone: e.currentTarget.value })}
+                          />
+                        </label>
+                        <label class="inline-field">
+                          <span>Message to patients</span>
+                          <input
+                            data-testid={`region-message-${r.code}`}
+                            placeholder="Shown on the clinic’s page, e.g. “Back on Monday at 8.”"
+                            value={d.message ?? r.message}
+                            disabled={off}
+                            onInput={(e) => edit(r.code, { message: e.currentTarget.value })}
+                          />
+                        </label>
+                      </div>
                       {r.updatedAt > 0 && (
                         <span class="muted updated">
                           changed {when(r.updatedAt)}

@@ -117,6 +117,7 @@ describe('QueueScreen', () => {
     expect(Queue.View).toHaveBeenCalledTimes(1);
 
     emit('changed', { tables: ['audit_events'], visits: [], remote: false });
+    emit('changed', { tables: ['audit_events'], visits: null, remote: true }); // as Go sends remote ones
     expect(Queue.View).toHaveBeenCalledTimes(1);
 
     Queue.View.mockResolvedValue(queueView({ regions: [regionQueue({ patients: [] })] }));

@@ -18,7 +18,7 @@ describe('RegionsScreen', () => {
     expect(ca.textContent).toContain('California');
     expect(ca.textContent).toContain('open now');
     expect(ca.textContent).toContain('3 waiting');
-    expect(ca.textContent).toContain('2 licensed on shift');
+    expect(ca.textContent).toContain('2 licensed providers on shift');
     expect(screen.getByTestId('region-row-PA').textContent).toContain('closed now');
     expect(screen.getByTestId('region-mode-CA-open').getAttribute('aria-pressed')).toBe('true');
     expect(screen.getByTestId('region-mode-PA-paused').getAttribute('aria-pressed')).toBe('true');
