@@ -3,13 +3,6 @@ import { Sync, onEvent, type SyncStatus } from '../api';
 import { ago, pendingText, plural } from '../lib/format';
 import { useNow } from '../lib/hooks';
 
-/** Go's offline error, in words (the sync loop says "connecting" while it retries). */
-function offlineReason(error: string): string {
-  if (!error) return '';
-  if (error === 'connecting') return 'Trying to reach the clinic’s server…';
-  return error;
-}
-
 /**
  * The connection, pending changes, last sync and catch-up progress: always visible while
  * signed in. Starts from Sync.Status(), then follows "sync" events.
@@ -51,7 +44,11 @@ export function StatusBar({ onOpenInbox }: { onOpenInbox: () => void }) {
         {st === null ? 'Checking connection…' : online ? 'Online' : 'Offline — working on this device'}
       </span>
 
-      {st && !online && st.error && <span class="status-error" title={st.error}>{offlineReason(st.error)}</span>}
+      {st && !online && st.error && (
+        <span class="status-error" title={st.error}>
+          {st.error}
+        </span>
+      )}
 
       {st?.catchingUp && (
         <span class="status-catchup">

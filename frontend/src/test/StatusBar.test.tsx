@@ -11,7 +11,12 @@ beforeEach(resetApi);
 describe('StatusBar', () => {
   it('shows offline, the pending count, the last sync and why it is offline', async () => {
     Sync.Status.mockResolvedValue(
-      syncStatus({ online: false, pending: 3, lastSync: Date.now() - 2 * 60_000, error: 'connecting' }),
+      syncStatus({
+        online: false,
+        pending: 3,
+        lastSync: Date.now() - 2 * 60_000,
+        error: 'Cannot reach the clinic’s server; retrying by itself. Your work is kept on this device.',
+      }),
     );
     render(<StatusBar onOpenInbox={() => {}} />);
 
@@ -22,7 +27,7 @@ describe('StatusBar', () => {
     expect(pending.dataset.pending).toBe('3');
     expect(pending.textContent).toBe('3 changes not yet synced');
     expect(screen.getByTestId('status-lastsync').textContent).toBe('synced 2 min ago');
-    expect(screen.getByText('Trying to reach the clinic’s server…')).toBeTruthy();
+    expect(screen.getByText('Cannot reach the clinic’s server; retrying by itself. Your work is kept on this device.')).toBeTruthy();
     expect(screen.queryByTestId('catchup-progress')).toBeNull();
   });
 
