@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -244,7 +245,11 @@ func (a *App) write(ctx context.Context, l *live, muts ...engine.Mutation) error
 		return err
 	}
 	a.refreshPending(ctx, l)
-	a.emitChanged(changedOf(chs, false))
+	c := changedOf(chs, false)
+	if slices.Contains(c.Tables, "visit_notes") {
+		a.refreshConflicts(ctx, l)
+	}
+	a.emitChanged(c)
 	return nil
 }
 

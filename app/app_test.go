@@ -206,6 +206,9 @@ func TestVisitWorkOfflineArrivesOnce(t *testing.T) {
 	if err := sam.visits.End(v.Visit, ""); !errors.Is(err, clinic.ErrForbidden) && !errors.Is(err, clinic.ErrTransition) {
 		t.Fatalf("support ended a provider's visit: %v", err)
 	}
+	if sv.Visit.ProviderName != "Carol Chen" || sv.Visit.Notes[0].AuthorName != "Carol Chen" || sv.Visit.Observations[0].RecordedByName != "Carol Chen" {
+		t.Fatalf("names on sam's visit screen: %+v", sv.Visit)
+	}
 	if err := carol.visits.End(v.Visit, "advice given"); err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +266,17 @@ func TestConflictInbox(t *testing.T) {
 		!contains(bodies, "Plan: rest, review in 2 days.") || c.Current.Here == c.Other.Here {
 		t.Fatalf("conflict %+v", c)
 	}
+	waitFor(t, "the status to count the conflict", func() (bool, string) {
+		st := laptop.sync.Status()
+		return st.Conflicts == 1, fmt.Sprintf("%+v", st)
+	})
+	here := c.Current
+	if c.Other.Here {
+		here = c.Other
+	}
+	if here.Author != "carol" || here.AuthorName != "Carol Chen" {
+		t.Fatalf("the version written here does not name its author: %+v", here)
+	}
 	vv, _ := laptop.visits.View(v.Visit)
 	if vv.MyNote.Conflicts != 1 {
 		t.Fatalf("the visit screen does not flag the note's conflict: %+v", vv.MyNote)
@@ -275,8 +289,11 @@ func TestConflictInbox(t *testing.T) {
 	waitFor(t, "the resolution on the laptop", func() (bool, string) {
 		b, err := laptop.inbox.View()
 		vv, err2 := laptop.visits.View(v.Visit)
-		return err == nil && err2 == nil && len(b.Conflicts) == 0 && vv.MyNote.Body == merged, ""
+		return err == nil && err2 == nil && len(b.Conflicts) == 0 && vv.MyNote.Body == merged && laptop.sync.Status().Conflicts == 0, ""
 	})
+	if tablet.sync.Status().Conflicts != 0 {
+		t.Fatalf("the resolving device still counts a conflict: %+v", tablet.sync.Status())
+	}
 }
 
 func contains(xs []string, x string) bool {
@@ -446,6 +463,10 @@ func TestMultiChatUnread(t *testing.T) {
 	if list[0].Visit != a.Visit || list[0].Last != "Is it long now?" || list[0].LastFrom != clinic.RolePatient || list[1].Visit != b.Visit {
 		t.Fatalf("conversations %+v", list)
 	}
+	msgs, err := sam.chats.Chat(a.Visit)
+	if err != nil || len(msgs) != 1 || msgs[0].SenderName != "Ada Tester" || msgs[0].Mine {
+		t.Fatalf("the conversation %+v %v: want the patient's message under her name", msgs, err)
+	}
 	s.Clock.Advance(time.Second)
 	if err := sam.visits.MarkRead(a.Visit); err != nil {
 		t.Fatal(err)
@@ -542,4 +563,21 @@ func TestSecondInstanceRefused(t *testing.T) {
 		t.Fatalf("after the first exited: %v", err)
 	}
 	second.Shutdown()
+}
+
+// A provider reads only the conversations of the states they are licensed in.
+func TestChatOutsideLicenceRefused(t *testing.T) {
+	s := setUp(t)
+	carol := openDesk(t, s, newNet(), "")
+	carol.signIn(t, s, "carol", clinic.RoleProvider)
+	ny := intake(t, s, "Nia", "NY")
+	ca := intake(t, s, "Ada", "CA")
+	carol.queueHas(t, ca.Visit)
+	if _, err := carol.chats.Chat(ny.Visit); !errors.Is(err, clinic.ErrForbidden) {
+		t.Fatalf("carol read a New York patient's chat: %v", err)
+	}
+	list, err := carol.chats.List()
+	if err != nil || len(list) != 1 || list[0].Visit != ca.Visit {
+		t.Fatalf("carol's conversations %+v %v", list, err)
+	}
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,7 +80,11 @@ func (a *App) chartView(ctx context.Context, l *live, patient string) (ChartView
 	if err != nil {
 		return ChartView{}, err
 	}
-	if err := fillVisits(ctx, db, ptrs, conflicted); err != nil {
+	who, err := staffNames(ctx, db)
+	if err != nil {
+		return ChartView{}, err
+	}
+	if err := fillVisits(ctx, db, ptrs, conflicted, who); err != nil {
 		return ChartView{}, err
 	}
 	sortVisitsNewestFirst(view.Visits)
@@ -100,38 +103,32 @@ func (c *Charts) Search(query string) ([]Patient, error) {
 		return []Patient{}, nil
 	}
 	db := l.rep.Reader()
+	const cols = `SELECT id, given_name, family_name, birth_date, phone, email, region FROM patients`
 	var rows *sql.Rows
 	if isDate(query) {
-		rows, err = db.Query(`SELECT id FROM patients WHERE birth_date = ? ORDER BY family_name, given_name LIMIT ?`, query, maxSearch)
+		rows, err = db.Query(cols+` WHERE birth_date = ? ORDER BY family_name, given_name LIMIT ?`, query, maxSearch)
 	} else {
 		family, given, _ := strings.Cut(query, ",")
 		family, given = strings.TrimSpace(family), strings.TrimSpace(given)
 		// LIKE ignores ASCII case, as people type names; escape its wildcards.
-		rows, err = db.Query(`SELECT id FROM patients WHERE family_name LIKE ? ESCAPE '\' AND given_name LIKE ? ESCAPE '\'
+		rows, err = db.Query(cols+` WHERE family_name LIKE ? ESCAPE '\' AND given_name LIKE ? ESCAPE '\'
 			ORDER BY family_name, given_name LIMIT ?`, likePrefix(family), likePrefix(given), maxSearch)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search patients: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
+	defer rows.Close()
 	out := []Patient{}
-	for _, id := range ids {
-		p, err := readPatient(context.Background(), db, id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	for rows.Next() {
+		var p Patient
+		var given, family, birth, phone, email, region sql.NullString
+		if err := rows.Scan(&p.ID, &given, &family, &birth, &phone, &email, &region); err != nil {
 			return nil, err
 		}
+		p.GivenName, p.FamilyName, p.BirthDate, p.Phone, p.Email, p.Region = given.String, family.String, birth.String, phone.String, email.String, region.String
 		out = append(out, p)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // likePrefix is a LIKE pattern matching names that start with s.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,7 +99,29 @@ func (c *Chats) Chat(visit string) ([]ChatMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readChat(context.Background(), l.rep.Reader(), visit, id.User)
+	ctx := context.Background()
+	db := l.rep.Reader()
+	var region, given, family sql.NullString
+	err = db.QueryRowContext(ctx, `SELECT v.region, p.given_name, p.family_name FROM visits v LEFT JOIN patients p ON p.id = v.patient_id
+		WHERE v.id = ?`, visit).Scan(&region, &given, &family)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read visit: %w", err)
+	}
+	me, err := readStaff(ctx, db, id.User)
+	if err != nil {
+		return nil, err
+	}
+	if all, regions := clinic.VisibleRegions(id.Role, me.regions); !all && !slices.Contains(regions, region.String) {
+		return nil, fmt.Errorf("%w: this patient is in %s, where you are not licensed", clinic.ErrForbidden, region.String)
+	}
+	who, err := staffNames(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return readChat(ctx, db, visit, id.User, who, fullName(given.String, family.String))
 }
 
 func preview(s string) string {

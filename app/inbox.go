@@ -18,7 +18,7 @@ type Inbox struct{ a *App }
 
 // View lists the unresolved note conflicts and the refused changes.
 func (in *Inbox) View() (InboxView, error) {
-	l, _, err := in.a.current()
+	l, id, err := in.a.current()
 	if err != nil {
 		return InboxView{}, err
 	}
@@ -29,22 +29,32 @@ func (in *Inbox) View() (InboxView, error) {
 		return InboxView{}, fmt.Errorf("read conflicts: %w", err)
 	}
 	view := InboxView{Conflicts: []NoteConflict{}, Refused: []RefusedChange{}}
+	who, err := staffNames(ctx, db)
+	if err != nil {
+		return InboxView{}, err
+	}
 	byNote := map[string]int{}
 	shown := map[string]engine.Version{} // the losing version shown per note
 	site := l.rep.SiteID()
+	// A version written on this device is its owner's: a replica belongs to one person.
+	version := func(text string, v engine.Version) NoteVersion {
+		nv := NoteVersion{Body: text, At: v.HLC.Millis(), Version: v.String(), Here: v.Site == site}
+		if nv.Here {
+			nv.Author, nv.AuthorName = id.User, who.of(id.User)
+		}
+		return nv
+	}
 	for _, c := range cs {
 		if i, ok := byNote[c.ID]; ok {
 			view.Conflicts[i].Versions++
 			// Show the newest losing version; the others are listed by count.
 			if shown[c.ID].Less(c.Version) {
 				shown[c.ID] = c.Version
-				view.Conflicts[i].Other = NoteVersion{Body: c.Text, At: c.Version.HLC.Millis(), Version: c.Version.String(), Here: c.Version.Site == site}
+				view.Conflicts[i].Other = version(c.Text, c.Version)
 			}
 			continue
 		}
-		nc := NoteConflict{Note: c.ID, Versions: 1,
-			Other:   NoteVersion{Body: c.Text, At: c.Version.HLC.Millis(), Version: c.Version.String(), Here: c.Version.Site == site},
-			Current: NoteVersion{At: c.Current.HLC.Millis(), Version: c.Current.String(), Here: c.Current.Site == site}}
+		nc := NoteConflict{Note: c.ID, Versions: 1, Other: version(c.Text, c.Version), Current: version("", c.Current)}
 		var visit, author, body, patient, given, family sql.NullString
 		err := db.QueryRowContext(ctx, `SELECT n.visit_id, n.author_id, n.body, v.patient_id, p.given_name, p.family_name
 			FROM visit_notes n LEFT JOIN visits v ON v.id = n.visit_id LEFT JOIN patients p ON p.id = v.patient_id
@@ -53,7 +63,9 @@ func (in *Inbox) View() (InboxView, error) {
 			return InboxView{}, fmt.Errorf("read note: %w", err)
 		}
 		nc.Visit, nc.Patient, nc.Name = visit.String, patient.String, fullName(given.String, family.String)
-		nc.Current.Body, nc.Current.Author, nc.Other.Author = body.String, author.String, author.String
+		// The note's row records who wrote the version it shows; a losing version from
+		// another device keeps only its text and version, so its author is not recorded.
+		nc.Current.Body, nc.Current.Author, nc.Current.AuthorName = body.String, author.String, who.of(author.String)
 		byNote[c.ID], shown[c.ID] = len(view.Conflicts), c.Version
 		view.Conflicts = append(view.Conflicts, nc)
 	}

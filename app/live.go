@@ -42,17 +42,20 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the local copy of %s: %w", id.Clinic, err)
 	}
-	l := &live{rep: rep, done: make(chan error, 1)}
+	l := &live{rep: rep, done: make(chan error, 1), changed: Changed{Tables: []string{}, Visits: []string{}}}
 	l.refresh = engine.NewCoalescer(a.cfg.RefreshDelay, func() {
 		l.mu.Lock()
 		c := l.changed
-		l.changed = Changed{}
+		l.changed = Changed{Tables: []string{}, Visits: []string{}}
 		l.mu.Unlock()
 		if len(c.Tables) == 0 {
 			return
 		}
 		if slices.Contains(c.Tables, "staff") {
 			a.refreshName()
+		}
+		if slices.Contains(c.Tables, "visit_notes") {
+			a.refreshConflicts(context.Background(), l)
 		}
 		a.emitChanged(c)
 	})
@@ -70,8 +73,10 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 	})
 	rep.OnLocalWrite(l.syncer.Notify)
 	if st, err := rep.State(ctx); err == nil {
+		conflicts, _ := a.conflictCounts(ctx, l)
 		a.mu.Lock()
-		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "Connecting to the clinic's server…"}
+		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "Connecting to the clinic's server…",
+			Conflicts: total(conflicts)}
 		a.mu.Unlock()
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -124,7 +129,7 @@ func (a *App) onStatus(st engine.Status) {
 		a.catchFrom = st.Cursor
 	}
 	s := SyncStatus{Online: st.Online, CatchingUp: st.CatchingUp, Pending: st.Pending,
-		LastSync: millis(st.LastSync), Error: st.Err, Rejected: st.Rejected, Progress: 1}
+		LastSync: millis(st.LastSync), Error: st.Err, Rejected: st.Rejected, Progress: 1, Conflicts: a.status.Conflicts}
 	if st.CatchingUp {
 		s.Progress = progress(a.catchFrom, st.Cursor, st.Head)
 	}
@@ -201,6 +206,31 @@ func (a *App) refreshName() {
 	if changed {
 		a.emitSession()
 	}
+}
+
+// refreshConflicts updates the conflict inbox's count in the status.
+func (a *App) refreshConflicts(ctx context.Context, l *live) {
+	counts, err := a.conflictCounts(ctx, l)
+	if err != nil {
+		a.log.Warn("count conflicts", "err", err)
+		return
+	}
+	a.mu.Lock()
+	changed := a.status.Conflicts != total(counts)
+	a.status.Conflicts = total(counts)
+	s, emit := a.status, a.emit
+	a.mu.Unlock()
+	if changed {
+		emit.Emit(EventSync, s)
+	}
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 // staffName is the signed-in caregiver's name from the staff table, or "" before it synced.

@@ -34,6 +34,10 @@ func (r *Regions) List() ([]RegionSettings, error) {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}
 	defer rows.Close()
+	who, err := staffNames(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	canEdit := id.Role == clinic.RoleSupport || id.Role == clinic.RoleAdmin
 	out := []RegionSettings{}
 	for rows.Next() {
@@ -45,6 +49,9 @@ func (r *Regions) List() ([]RegionSettings, error) {
 		}
 		s.Name, s.Mode, s.BusyLimit, s.Hours, s.TimeZone, s.Message = name.String, mode.String, int(limit.Int64), hours.String, tz.String, msg.String
 		s.UpdatedBy, s.UpdatedAt, s.CanEdit = by.String, at.Int64, canEdit
+		if s.UpdatedBy != "" {
+			s.UpdatedByName = who.of(s.UpdatedBy)
+		}
 		s.Waiting, s.Licensed = st.WaitingIn(s.Code), st.LicensedOnShift(s.Code)
 		if reg, ok := st.Regions[s.Code]; ok {
 			s.Open = reg.Hours.OpenAt(now.In(location(reg)))

@@ -35,7 +35,8 @@ type SyncStatus struct {
 	Pending    int     `json:"pending"`  // local changes the server has not acknowledged
 	LastSync   int64   `json:"lastSync"`
 	Error      string  `json:"error"`
-	Rejected   int     `json:"rejected"` // local changes the clinic's rules refused, kept for review
+	Rejected   int     `json:"rejected"`  // local changes the clinic's rules refused, kept for review
+	Conflicts  int     `json:"conflicts"` // note versions waiting in the conflict inbox
 }
 
 // QueuePatient is one waiting patient on the queue screen.
@@ -97,21 +98,23 @@ type Patient struct {
 
 // Note is one visit note.
 type Note struct {
-	ID        string `json:"id"`
-	Author    string `json:"author"`
-	Body      string `json:"body"`
-	UpdatedAt int64  `json:"updatedAt"`
-	Conflicts int    `json:"conflicts"` // unresolved concurrent versions
+	ID         string `json:"id"`
+	Author     string `json:"author"`
+	AuthorName string `json:"authorName"`
+	Body       string `json:"body"`
+	UpdatedAt  int64  `json:"updatedAt"`
+	Conflicts  int    `json:"conflicts"` // unresolved concurrent versions
 }
 
 // Observation is one recorded measurement.
 type Observation struct {
-	ID         string  `json:"id"`
-	Kind       string  `json:"kind"`
-	Value      float64 `json:"value"`
-	Unit       string  `json:"unit"`
-	RecordedBy string  `json:"recordedBy"`
-	RecordedAt int64   `json:"recordedAt"`
+	ID             string  `json:"id"`
+	Kind           string  `json:"kind"`
+	Value          float64 `json:"value"`
+	Unit           string  `json:"unit"`
+	RecordedBy     string  `json:"recordedBy"`
+	RecordedByName string  `json:"recordedByName"`
+	RecordedAt     int64   `json:"recordedAt"`
 }
 
 // PastVisit is one visit in a patient's chart.
@@ -121,6 +124,7 @@ type PastVisit struct {
 	Region       string        `json:"region"`
 	Reason       string        `json:"reason"`
 	Provider     string        `json:"provider"`
+	ProviderName string        `json:"providerName"`
 	RequestedAt  int64         `json:"requestedAt"`
 	StartedAt    int64         `json:"startedAt"`
 	EndedAt      int64         `json:"endedAt"`
@@ -139,6 +143,7 @@ type ChartView struct {
 type ChatMessage struct {
 	ID         string `json:"id"`
 	Sender     string `json:"sender"`
+	SenderName string `json:"senderName"`
 	SenderRole string `json:"senderRole"`
 	Body       string `json:"body"`
 	SentAt     int64  `json:"sentAt"`
@@ -180,28 +185,30 @@ type Conversation struct {
 
 // RegionSettings is one region on the busy and hours screen.
 type RegionSettings struct {
-	Code      string `json:"code"`
-	Name      string `json:"name"`
-	Mode      string `json:"mode"`
-	BusyLimit int    `json:"busyLimit"`
-	Hours     string `json:"hours"`
-	TimeZone  string `json:"timeZone"`
-	Message   string `json:"message"`
-	Open      bool   `json:"open"`
-	Waiting   int    `json:"waiting"`
-	Licensed  int    `json:"licensed"`
-	UpdatedBy string `json:"updatedBy"`
-	UpdatedAt int64  `json:"updatedAt"`
-	CanEdit   bool   `json:"canEdit"`
+	Code          string `json:"code"`
+	Name          string `json:"name"`
+	Mode          string `json:"mode"`
+	BusyLimit     int    `json:"busyLimit"`
+	Hours         string `json:"hours"`
+	TimeZone      string `json:"timeZone"`
+	Message       string `json:"message"`
+	Open          bool   `json:"open"`
+	Waiting       int    `json:"waiting"`
+	Licensed      int    `json:"licensed"`
+	UpdatedBy     string `json:"updatedBy"`
+	UpdatedByName string `json:"updatedByName"`
+	UpdatedAt     int64  `json:"updatedAt"`
+	CanEdit       bool   `json:"canEdit"`
 }
 
 // NoteVersion is one side of a note conflict.
 type NoteVersion struct {
-	Body    string `json:"body"`
-	Author  string `json:"author"`
-	At      int64  `json:"at"`
-	Version string `json:"version"`
-	Here    bool   `json:"here"` // written on this device
+	Body       string `json:"body"`
+	Author     string `json:"author"` // "" when unknown (a losing version records no author)
+	AuthorName string `json:"authorName"`
+	At         int64  `json:"at"`
+	Version    string `json:"version"`
+	Here       bool   `json:"here"` // written on this device
 }
 
 // NoteConflict is a visit note edited on two devices at once: the version the note shows and

@@ -69,14 +69,18 @@ func (a *App) visitView(ctx context.Context, l *live, id Identity, visit string)
 	if err != nil {
 		return VisitView{}, err
 	}
-	if err := fillVisits(ctx, db, []*PastVisit{&pv}, conflicted); err != nil {
+	who, err := staffNames(ctx, db)
+	if err != nil {
+		return VisitView{}, err
+	}
+	if err := fillVisits(ctx, db, []*PastVisit{&pv}, conflicted, who); err != nil {
 		return VisitView{}, err
 	}
 	view := VisitView{Visit: pv, Kinds: kinds(), Chat: []ChatMessage{}}
 	if view.Patient, err = readPatient(ctx, db, patientID); err != nil {
 		return VisitView{}, err
 	}
-	if view.Chat, err = readChat(ctx, db, visit, id.User); err != nil {
+	if view.Chat, err = readChat(ctx, db, visit, id.User, who, fullName(view.Patient.GivenName, view.Patient.FamilyName)); err != nil {
 		return VisitView{}, err
 	}
 	for _, n := range pv.Notes {
@@ -307,7 +311,8 @@ func readPatient(ctx context.Context, db *sql.DB, id string) (Patient, error) {
 	return p, nil
 }
 
-func readChat(ctx context.Context, db *sql.DB, visit, me string) ([]ChatMessage, error) {
+// readChat reads a visit's chat, naming caregivers from who and the patient as patientName.
+func readChat(ctx context.Context, db *sql.DB, visit, me string, who names, patientName string) ([]ChatMessage, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, sender_id, sender_role, body, sent_at FROM chat_messages
 		WHERE visit_id = ? ORDER BY sent_at, id`, visit)
 	if err != nil {
@@ -324,14 +329,21 @@ func readChat(ctx context.Context, db *sql.DB, visit, me string) ([]ChatMessage,
 		}
 		m.Sender, m.SenderRole, m.Body, m.SentAt = sender.String, role.String, body.String, at.Int64
 		m.Mine = m.Sender == me
+		m.SenderName = who.of(m.Sender)
+		if m.SenderRole == clinic.RolePatient && patientName != "" {
+			m.SenderName = patientName
+		}
 		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
 // fillVisits adds each visit's notes and observations.
-func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted map[string]int) error {
+func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted map[string]int, who names) error {
 	for _, pv := range visits {
+		if pv.Provider != "" {
+			pv.ProviderName = who.of(pv.Provider)
+		}
 		rows, err := db.QueryContext(ctx, `SELECT id, author_id, body, updated_at FROM visit_notes WHERE visit_id = ? ORDER BY updated_at, id`, pv.ID)
 		if err != nil {
 			return fmt.Errorf("read notes: %w", err)
@@ -345,6 +357,7 @@ func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted
 				return err
 			}
 			n.Author, n.Body, n.UpdatedAt, n.Conflicts = author.String, body.String, at.Int64, conflicted[n.ID]
+			n.AuthorName = who.of(n.Author)
 			pv.Notes = append(pv.Notes, n)
 		}
 		rows.Close()
@@ -362,6 +375,7 @@ func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted
 				return err
 			}
 			o.Kind, o.Value, o.Unit, o.RecordedBy, o.RecordedAt = kind.String, value.Float64, unit.String, by.String, at.Int64
+			o.RecordedByName = who.of(o.RecordedBy)
 			pv.Observations = append(pv.Observations, o)
 		}
 		rows.Close()

@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Inbox, Session, onEvent, type SessionState } from './api';
+import { Session, Sync, onEvent, type SessionState } from './api';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Nav } from './components/Nav';
 import { StatusBar } from './components/StatusBar';
 import { clearDrafts } from './lib/drafts';
 import { errorText } from './lib/format';
-import { useChanged } from './lib/hooks';
+import { useEvent } from './lib/hooks';
 import { home, type Route } from './route';
 import { ChartScreen } from './screens/Chart';
 import { ChatsScreen } from './screens/Chats';
@@ -37,24 +37,29 @@ function useActivity(active: boolean): void {
   }, [active]);
 }
 
-/** The number of unresolved note conflicts, for the inbox's badge in the navigation. */
+/**
+ * The number of note versions waiting in the conflict inbox, for its badge in the navigation:
+ * Go keeps the count in the sync status and sends it with every change.
+ */
 function useConflictCount(active: boolean): number {
   const [count, setCount] = useState(0);
-  const seq = useRef(0);
-  const load = () => {
-    const n = ++seq.current;
-    Inbox.View()
-      .then((v) => {
-        if (n === seq.current) setCount(v.conflicts?.length ?? 0);
+  useEffect(() => {
+    if (!active) {
+      setCount(0);
+      return;
+    }
+    let live = true;
+    Sync.Status()
+      .then((s) => {
+        if (live) setCount(s.conflicts ?? 0);
       })
       .catch(() => {});
-  };
-  useEffect(() => {
-    if (active) load();
-    else setCount(0);
+    return () => {
+      live = false;
+    };
   }, [active]);
-  useChanged(['visit_notes'], () => {
-    if (active) load();
+  useEvent('sync', (s) => {
+    if (active) setCount(s.conflicts ?? 0);
   });
   return count;
 }

@@ -7,7 +7,7 @@ import { ErrorBanner } from './ErrorBanner';
 function who(m: ChatMessage): string {
   if (m.mine) return 'You';
   if (m.senderRole === 'patient') return 'Patient';
-  return `${m.sender} (${roleLabel(m.senderRole)})`;
+  return `${m.senderName || m.sender} (${roleLabel(m.senderRole)})`;
 }
 
 /**

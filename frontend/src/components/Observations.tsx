@@ -22,7 +22,7 @@ export function ObservationList({ items }: { items: Observation[] }) {
               <strong>{num(o.value)}</strong> <span class="muted">{o.unit}</span>
             </td>
             <td>{when(o.recordedAt)}</td>
-            <td>{o.recordedBy}</td>
+            <td>{o.recordedByName || o.recordedBy}</td>
           </tr>
         ))}
       </tbody>

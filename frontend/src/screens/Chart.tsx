@@ -190,7 +190,7 @@ function VisitRecord({ v, navigate }: { v: PastVisit; navigate: Navigate }) {
         </div>
         <div>
           <dt>Provider</dt>
-          <dd>{v.provider || '—'}</dd>
+          <dd>{v.providerName || v.provider || '—'}</dd>
         </div>
         <div>
           <dt>Started</dt>
@@ -209,7 +209,7 @@ function VisitRecord({ v, navigate }: { v: PastVisit; navigate: Navigate }) {
       {notes.map((n) => (
         <div key={n.id} class="note-read">
           <div class="muted">
-            {n.author} · {when(n.updatedAt)}
+            {n.authorName || n.author} · {when(n.updatedAt)}
             {n.conflicts > 0 && (
               <>
                 {' '}

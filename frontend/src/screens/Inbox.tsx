@@ -121,7 +121,7 @@ function Version({ v, side, title, testid }: { v: NoteVersion; side: string; tit
         {v.here && <Badge tone="accent">this device</Badge>}
       </div>
       <div class="muted version-meta">
-        {v.author || 'unknown author'} · {dateTime(v.at)}
+        {v.authorName || v.author || 'author not recorded'} · {dateTime(v.at)}
       </div>
       <div class="version-body pre">{v.body || <span class="muted">(empty)</span>}</div>
     </div>

@@ -196,7 +196,7 @@ export function RegionsScreen() {
                       {r.updatedAt > 0 && (
                         <span class="muted updated">
                           changed {when(r.updatedAt)}
-                          {r.updatedBy && ` by ${r.updatedBy}`}
+                          {r.updatedBy && ` by ${r.updatedByName || r.updatedBy}`}
                         </span>
                       )}
                       <ErrorBanner message={errors[r.code] ?? ''} />

@@ -10,7 +10,7 @@ import { age, birthDate, errorText, kindLabel, patientName, when } from '../lib/
 import { useChanged, useOnlineChange } from '../lib/hooks';
 import type { Navigate } from '../route';
 
-const emptyNote: Note = { id: '', author: '', body: '', updatedAt: 0, conflicts: 0 };
+const emptyNote: Note = { id: '', author: '', authorName: '', body: '', updatedAt: 0, conflicts: 0 };
 
 /**
  * One visit: the patient, the video area, chat, the caregiver's note and observations, and
@@ -269,7 +269,7 @@ export function VisitScreen({ visit, role, navigate }: { visit: string; role: st
               {(v.notes ?? []).map((n) => (
                 <div key={n.id} class="note-read">
                   <div class="muted">
-                    {n.author} · {when(n.updatedAt)}
+                    {n.authorName || n.author} · {when(n.updatedAt)}
                   </div>
                   <div class="pre">{n.body}</div>
                 </div>

@@ -2,8 +2,8 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/preact
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, TOUCH_EVERY_MS } from '../App';
 import { getDraft, setDraft } from '../lib/drafts';
-import { Chats, Inbox, Queue, Session, Sync, Visits, emit, resetApi } from './fakeApi';
-import { conflict, inbox, queueView, session, syncStatus } from './fixtures';
+import { Chats, Queue, Session, Sync, Visits, emit, resetApi } from './fakeApi';
+import { queueView, session, syncStatus } from './fixtures';
 import { settle } from './util';
 
 vi.mock('../api', () => import('./fakeApi'));
@@ -100,17 +100,15 @@ describe('App', () => {
     expect(Session.Touch).toHaveBeenCalledTimes(2);
   });
 
-  it('badges the inbox with the number of conflicts, updated on note changes', async () => {
-    Inbox.View.mockResolvedValue(inbox({ conflicts: [conflict()] }));
+  it('badges the inbox with the number of conflicts from the sync status', async () => {
+    Sync.Status.mockResolvedValue(syncStatus({ conflicts: 1 }));
     render(<App />);
     expect((await screen.findByTestId('nav-inbox-count')).textContent).toBe('1');
 
-    Inbox.View.mockResolvedValue(inbox({ conflicts: [conflict(), conflict({ note: 'n2' })] }));
-    emit('changed', { tables: ['visit_notes'], visits: ['v1'], remote: true });
+    emit('sync', syncStatus({ conflicts: 2 }));
     await waitFor(() => expect(screen.getByTestId('nav-inbox-count').textContent).toBe('2'));
 
-    Inbox.View.mockResolvedValue(inbox());
-    emit('changed', { tables: ['visit_notes'], visits: ['v1'], remote: false });
+    emit('sync', syncStatus({ conflicts: 0 }));
     await waitFor(() => expect(screen.queryByTestId('nav-inbox-count')).toBeNull());
   });
 

@@ -22,8 +22,8 @@ function chart(): ChartView {
         reason: 'sore throat',
         endedAt: NOW - 86_400_000,
         endReason: 'treated',
-        notes: [{ id: 'n1', author: 'carol', body: 'Strep negative.', updatedAt: NOW - 86_400_000, conflicts: 1 }],
-        observations: [{ id: 'o1', kind: 'heart_rate', value: 72, unit: 'bpm', recordedBy: 'carol', recordedAt: NOW - 86_400_000 }],
+        notes: [{ id: 'n1', author: 'carol', authorName: 'Carol Chen', body: 'Strep negative.', updatedAt: NOW - 86_400_000, conflicts: 1 }],
+        observations: [{ id: 'o1', kind: 'heart_rate', value: 72, unit: 'bpm', recordedBy: 'carol', recordedByName: 'Carol Chen', recordedAt: NOW - 86_400_000 }],
       },
     ],
   };

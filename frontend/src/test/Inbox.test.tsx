@@ -23,7 +23,7 @@ describe('InboxScreen', () => {
     expect(current.textContent).not.toContain('this device');
     expect(other.textContent).toContain('Throat red; temp 37.2.');
     expect(other.textContent).toContain('this device');
-    expect(other.textContent).toContain('carol');
+    expect(other.textContent).toContain('Carol Chen');
 
     fireEvent.click(screen.getByTestId('resolve-keep-other-n1'));
     await waitFor(() => expect(screen.queryByTestId('conflict-n1')).toBeNull());
@@ -63,7 +63,7 @@ describe('InboxScreen', () => {
     Inbox.View.mockResolvedValue(
       inbox({ refused: [{ table: 'regions', row: 'CA', code: 'forbidden', message: 'providers may not change regions', at: NOW }] }),
     );
-    const st = { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: NOW, error: '', rejected: 0 };
+    const st = { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: NOW, error: '', rejected: 0, conflicts: 0 };
     emit('sync', st);
     emit('sync', { ...st, rejected: 1 });
     const row = await screen.findByTestId('refused-change');

@@ -132,7 +132,7 @@ describe('QueueScreen', () => {
     render(<QueueScreen role="provider" navigate={vi.fn()} />);
     await screen.findByTestId('claim-blocked');
     Queue.View.mockResolvedValue(queueView());
-    emit('sync', { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: NOW, error: '', rejected: 0 });
+    emit('sync', { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: NOW, error: '', rejected: 0, conflicts: 0 });
     await waitFor(() => expect(screen.queryByTestId('claim-blocked')).toBeNull());
     expect((screen.getByTestId('claim-v1') as HTMLButtonElement).disabled).toBe(false);
   });

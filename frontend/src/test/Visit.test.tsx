@@ -119,7 +119,7 @@ describe('VisitScreen', () => {
 
   it('saves an existing note by its id with the Save button, and shows Go’s error', async () => {
     Visits.Open.mockResolvedValue(
-      visitView({ myNote: { id: 'n7', author: 'carol', body: 'Started', updatedAt: 1, conflicts: 0 } }),
+      visitView({ myNote: { id: 'n7', author: 'carol', authorName: 'Carol Chen', body: 'Started', updatedAt: 1, conflicts: 0 } }),
     );
     Visits.SaveNote.mockRejectedValueOnce(new Error('save the note: the visit has ended'));
     Visits.SaveNote.mockResolvedValue('n7');
@@ -144,7 +144,7 @@ describe('VisitScreen', () => {
       visitView({
         visit: {
           ...visitView().visit,
-          observations: [{ id: 'o1', kind: 'temperature', value: 37.2, unit: '°C', recordedBy: 'carol', recordedAt: Date.now() }],
+          observations: [{ id: 'o1', kind: 'temperature', value: 37.2, unit: '°C', recordedBy: 'carol', recordedByName: 'Carol Chen', recordedAt: Date.now() }],
         },
       }),
     );
@@ -210,7 +210,7 @@ describe('VisitScreen', () => {
     expect(screen.getByTestId('release-blocked').textContent).toBe(block);
 
     // Back online: the screen asks Go again, and Release works.
-    emit('sync', { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: 0, error: '', rejected: 0 });
+    emit('sync', { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: 0, error: '', rejected: 0, conflicts: 0 });
     await waitFor(() => expect((screen.getByTestId('release-visit') as HTMLButtonElement).disabled).toBe(false));
     expect(Visits.View).toHaveBeenCalledWith('v1');
     fireEvent.click(screen.getByTestId('release-visit'));

@@ -32,7 +32,7 @@ export function session(o: Partial<SessionState> = {}): SessionState {
 }
 
 export function syncStatus(o: Partial<SyncStatus> = {}): SyncStatus {
-  return { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: 0, error: '', rejected: 0, ...o };
+  return { online: true, catchingUp: false, progress: 1, pending: 0, lastSync: 0, error: '', rejected: 0, conflicts: 0, ...o };
 }
 
 export function queuePatient(o: Partial<QueuePatient> = {}): QueuePatient {
@@ -61,7 +61,7 @@ export function queueView(o: Partial<QueueView> = {}): QueueView {
 }
 
 export function message(o: Partial<ChatMessage> = {}): ChatMessage {
-  return { id: 'm1', sender: 'p1', senderRole: 'patient', body: 'Hello doctor', sentAt: NOW - 60_000, mine: false, ...o };
+  return { id: 'm1', sender: 'p1', senderName: 'Ada Lovelace', senderRole: 'patient', body: 'Hello doctor', sentAt: NOW - 60_000, mine: false, ...o };
 }
 
 export function visitView(o: Partial<VisitView> = {}): VisitView {
@@ -72,6 +72,7 @@ export function visitView(o: Partial<VisitView> = {}): VisitView {
       region: 'CA',
       reason: 'sore throat',
       provider: 'carol',
+      providerName: 'Carol Chen',
       requestedAt: NOW - 30 * 60_000,
       startedAt: NOW - 5 * 60_000,
       endedAt: 0,
@@ -89,7 +90,7 @@ export function visitView(o: Partial<VisitView> = {}): VisitView {
       region: 'CA',
     },
     chat: [message()],
-    myNote: { id: '', author: '', body: '', updatedAt: 0, conflicts: 0 },
+    myNote: { id: '', author: '', authorName: '', body: '', updatedAt: 0, conflicts: 0 },
     kinds: [
       { name: 'heart_rate', unit: 'bpm', min: 20, max: 300 },
       { name: 'temperature', unit: '°C', min: 30, max: 45 },
@@ -129,6 +130,7 @@ export function region(o: Partial<RegionSettings> = {}): RegionSettings {
     waiting: 3,
     licensed: 2,
     updatedBy: 'alice',
+    updatedByName: 'Alice Admin',
     updatedAt: NOW - 3_600_000,
     canEdit: true,
     ...o,
@@ -141,8 +143,8 @@ export function conflict(o: Partial<NoteConflict> = {}): NoteConflict {
     visit: 'v1',
     patient: 'p1',
     name: 'Ada Lovelace',
-    current: { body: 'Throat red, no fever.', author: 'carol', at: NOW - 120_000, version: 'a', here: false },
-    other: { body: 'Throat red; temp 37.2.', author: 'carol', at: NOW - 60_000, version: 'b', here: true },
+    current: { body: 'Throat red, no fever.', author: 'carol', authorName: 'Carol Chen', at: NOW - 120_000, version: 'a', here: false },
+    other: { body: 'Throat red; temp 37.2.', author: 'carol', authorName: 'Carol Chen', at: NOW - 60_000, version: 'b', here: true },
     versions: 1,
     ...o,
   };

@@ -28,6 +28,7 @@ export namespace app {
 	    value: number;
 	    unit: string;
 	    recordedBy: string;
+	    recordedByName: string;
 	    recordedAt: number;
 	
 	    static createFrom(source: any = {}) {
@@ -41,12 +42,14 @@ export namespace app {
 	        this.value = source["value"];
 	        this.unit = source["unit"];
 	        this.recordedBy = source["recordedBy"];
+	        this.recordedByName = source["recordedByName"];
 	        this.recordedAt = source["recordedAt"];
 	    }
 	}
 	export class Note {
 	    id: string;
 	    author: string;
+	    authorName: string;
 	    body: string;
 	    updatedAt: number;
 	    conflicts: number;
@@ -59,6 +62,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.id = source["id"];
 	        this.author = source["author"];
+	        this.authorName = source["authorName"];
 	        this.body = source["body"];
 	        this.updatedAt = source["updatedAt"];
 	        this.conflicts = source["conflicts"];
@@ -70,6 +74,7 @@ export namespace app {
 	    region: string;
 	    reason: string;
 	    provider: string;
+	    providerName: string;
 	    requestedAt: number;
 	    startedAt: number;
 	    endedAt: number;
@@ -88,6 +93,7 @@ export namespace app {
 	        this.region = source["region"];
 	        this.reason = source["reason"];
 	        this.provider = source["provider"];
+	        this.providerName = source["providerName"];
 	        this.requestedAt = source["requestedAt"];
 	        this.startedAt = source["startedAt"];
 	        this.endedAt = source["endedAt"];
@@ -173,6 +179,7 @@ export namespace app {
 	export class ChatMessage {
 	    id: string;
 	    sender: string;
+	    senderName: string;
 	    senderRole: string;
 	    body: string;
 	    sentAt: number;
@@ -186,6 +193,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.id = source["id"];
 	        this.sender = source["sender"];
+	        this.senderName = source["senderName"];
 	        this.senderRole = source["senderRole"];
 	        this.body = source["body"];
 	        this.sentAt = source["sentAt"];
@@ -243,6 +251,7 @@ export namespace app {
 	export class NoteVersion {
 	    body: string;
 	    author: string;
+	    authorName: string;
 	    at: number;
 	    version: string;
 	    here: boolean;
@@ -255,6 +264,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.body = source["body"];
 	        this.author = source["author"];
+	        this.authorName = source["authorName"];
 	        this.at = source["at"];
 	        this.version = source["version"];
 	        this.here = source["here"];
@@ -484,6 +494,7 @@ export namespace app {
 	    waiting: number;
 	    licensed: number;
 	    updatedBy: string;
+	    updatedByName: string;
 	    updatedAt: number;
 	    canEdit: boolean;
 	
@@ -504,6 +515,7 @@ export namespace app {
 	        this.waiting = source["waiting"];
 	        this.licensed = source["licensed"];
 	        this.updatedBy = source["updatedBy"];
+	        this.updatedByName = source["updatedByName"];
 	        this.updatedAt = source["updatedAt"];
 	        this.canEdit = source["canEdit"];
 	    }
@@ -560,6 +572,7 @@ export namespace app {
 	    lastSync: number;
 	    error: string;
 	    rejected: number;
+	    conflicts: number;
 	
 	    static createFrom(source: any = {}) {
 	        return new SyncStatus(source);
@@ -574,6 +587,7 @@ export namespace app {
 	        this.lastSync = source["lastSync"];
 	        this.error = source["error"];
 	        this.rejected = source["rejected"];
+	        this.conflicts = source["conflicts"];
 	    }
 	}
 	export class VisitView {
