@@ -329,6 +329,10 @@ func TestRegionsBusyToggle(t *testing.T) {
 	if err := sam.regions.Save(ny); err != nil {
 		t.Fatal(err)
 	}
+	rs, err := sam.regions.List()
+	if err != nil || rs[1].Open || rs[1].Admission == "" {
+		t.Fatalf("NY after going busy with one waiting and a limit of one: %+v %v; want not taking patients, with why", rs[1], err)
+	}
 	bad := ny
 	bad.Hours = "someday 25:00"
 	if err := sam.regions.Save(bad); err == nil || !strings.Contains(err.Error(), "hours") {
@@ -343,7 +347,7 @@ func TestRegionsBusyToggle(t *testing.T) {
 
 	carol := openDesk(t, s, n, "")
 	carol.signIn(t, s, "carol", clinic.RoleProvider)
-	rs, err := carol.regions.List()
+	rs, err = carol.regions.List()
 	if err != nil || len(rs) != 2 || rs[0].CanEdit {
 		t.Fatalf("provider's regions %+v %v", rs, err)
 	}

@@ -90,7 +90,7 @@ func (EnrollmentAuth) Unlock(id Identity, secret string) error {
 	a := sha256.Sum256([]byte(strings.TrimSpace(secret)))
 	b := sha256.Sum256([]byte(id.Token))
 	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return ErrBadCredential
+		return fmt.Errorf("%w: it is not the one this device signed in with", ErrBadCredential)
 	}
 	return nil
 }

@@ -54,7 +54,10 @@ func (r *Regions) List() ([]RegionSettings, error) {
 		}
 		s.Waiting, s.Licensed = st.WaitingIn(s.Code), st.LicensedOnShift(s.Code)
 		if reg, ok := st.Regions[s.Code]; ok {
-			s.Open = reg.Hours.OpenAt(now.In(location(reg)))
+			adm := clinic.Admit(reg, now, s.Waiting, s.Licensed)
+			s.Open, s.Admission = adm.Open, adm.Reason
+		} else {
+			s.Admission = "its settings are not valid: fix them and save"
 		}
 		out = append(out, s)
 	}

@@ -185,14 +185,17 @@ type Conversation struct {
 
 // RegionSettings is one region on the busy and hours screen.
 type RegionSettings struct {
-	Code          string `json:"code"`
-	Name          string `json:"name"`
-	Mode          string `json:"mode"`
-	BusyLimit     int    `json:"busyLimit"`
-	Hours         string `json:"hours"`
-	TimeZone      string `json:"timeZone"`
-	Message       string `json:"message"`
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Mode      string `json:"mode"`
+	BusyLimit int    `json:"busyLimit"`
+	Hours     string `json:"hours"`
+	TimeZone  string `json:"timeZone"`
+	Message   string `json:"message"`
+	// Open says whether the region takes new patients now (its mode, hours and busy limit,
+	// as the server's intake decides); Admission says why not.
 	Open          bool   `json:"open"`
+	Admission     string `json:"admission"`
 	Waiting       int    `json:"waiting"`
 	Licensed      int    `json:"licensed"`
 	UpdatedBy     string `json:"updatedBy"`

@@ -145,15 +145,62 @@ func (u *ui) scrollTop() {
 	})`, nil)
 }
 
-// shot keeps a screenshot of the whole screen for a person to look at.
+// shot keeps a screenshot of the whole screen for a person to look at, after two frames so
+// that it shows the screen as last rendered.
 func (u *ui) shot(name string) {
 	u.t.Helper()
+	u.eval(`new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`, nil)
 	u.app.Screenshot(u.t, filepath.Join(u.dir, name+".png"))
 }
 
 func sel(testID string) string { return fmt.Sprintf(`[data-testid=%q]`, testID) }
 
 func exists(testID string) string { return fmt.Sprintf(`!!document.querySelector(%q)`, sel(testID)) }
+
+// desktopTenant is the clinic the desktop tests set up.
+const desktopTenant = "clinic-a"
+
+// desktopClinic is a real hearth-server with a clinic set up by its administrator through
+// hearthctl: California and New York, carol a provider licensed in California, sam at the
+// support desk.
+type desktopClinic struct {
+	t    *testing.T
+	srv  *server
+	data string
+}
+
+func startDesktopClinic(t *testing.T) *desktopClinic {
+	t.Helper()
+	c := &desktopClinic{t: t, data: t.TempDir()}
+	c.srv = crashServerAt(t, c.data, "127.0.0.1:0")
+	mustCtl(t, "tenant", "create", "--data", c.data, "--id", desktopTenant, "--name", "Clinic A")
+	admin := replicaDir(t, "admin")
+	mustCtl(t, "sync", "--dir", admin, "--server", c.srv.URL, "--tenant", desktopTenant, "--token", c.token("alice", "admin"))
+	mustCtl(t, "region", "--dir", admin, "CA", "--name", "California", "--mode", "open")
+	mustCtl(t, "region", "--dir", admin, "NY", "--name", "New York", "--mode", "open")
+	mustCtl(t, "staff", "--dir", admin, "carol", "--name", "Carol Chen", "--role", "provider", "--regions", "CA", "--on-shift", "true")
+	mustCtl(t, "staff", "--dir", admin, "sam", "--name", "Sam Support", "--role", "support")
+	mustCtl(t, "sync", "--dir", admin)
+	return c
+}
+
+// token issues a caregiver's enrollment token, as the clinic's administrator would.
+func (c *desktopClinic) token(user, role string) string {
+	c.t.Helper()
+	return mustCtl(c.t, "token", "--data", c.data, "--tenant", desktopTenant, "--user", user, "--role", role)
+}
+
+// intake brings a patient in through the public intake, as the patient's page would.
+func (c *desktopClinic) intake(given, family, region, reason string) intakeJSON {
+	c.t.Helper()
+	out := mustCtl(c.t, "intake", "--server", c.srv.URL, "--tenant", desktopTenant, "--given", given, "--family", family,
+		"--birth", "1987-04-12", "--phone", fmt.Sprintf("555-01%d-1234", len(given)), "--region", region, "--reason", reason, "--consent", "--json")
+	var r intakeJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil || !r.Admitted {
+		c.t.Fatalf("intake %s: %s %v", given, out, err)
+	}
+	return r
+}
 
 // TestDesktopShiftThroughAnOutage is a clinician's shift in the real desktop app, in a real
 // window under Xvfb, against the real sync server: sign in, see the queue live, claim a
@@ -163,33 +210,13 @@ func exists(testID string) string { return fmt.Sprintf(`!!document.querySelector
 // and offline, the visit and the conflict inbox are kept in the artifacts directory.
 func TestDesktopShiftThroughAnOutage(t *testing.T) {
 	bin := buildDesktop(t)
-	const tenant = "clinic-a"
-	data := t.TempDir()
-	srv := crashServerAt(t, data, "127.0.0.1:0")
-	mustCtl(t, "tenant", "create", "--data", data, "--id", tenant, "--name", "Clinic A")
-	tok := func(user, role string) string {
-		return mustCtl(t, "token", "--data", data, "--tenant", tenant, "--user", user, "--role", role)
-	}
-	admin := replicaDir(t, "admin")
-	mustCtl(t, "sync", "--dir", admin, "--server", srv.URL, "--tenant", tenant, "--token", tok("alice", "admin"))
-	mustCtl(t, "region", "--dir", admin, "CA", "--name", "California", "--mode", "open")
-	mustCtl(t, "region", "--dir", admin, "NY", "--name", "New York", "--mode", "open")
-	mustCtl(t, "staff", "--dir", admin, "carol", "--name", "Carol Chen", "--role", "provider", "--regions", "CA", "--on-shift", "true")
-	mustCtl(t, "sync", "--dir", admin)
-	intake := func(given, family, region, reason string) intakeJSON {
-		t.Helper()
-		out := mustCtl(t, "intake", "--server", srv.URL, "--tenant", tenant, "--given", given, "--family", family,
-			"--birth", "1987-04-12", "--phone", fmt.Sprintf("555-01%d-1234", len(given)), "--region", region, "--reason", reason, "--consent", "--json")
-		var r intakeJSON
-		if err := json.Unmarshal([]byte(out), &r); err != nil || !r.Admitted {
-			t.Fatalf("intake %s: %s %v", given, out, err)
-		}
-		return r
-	}
+	c := startDesktopClinic(t)
+	srv, data, tok, intake := c.srv, c.data, c.token, c.intake
 	ada := intake("Ada", "Lovelace", "CA", "Sore throat for three days")
 
 	d := desktopdrv.StartDisplay(t)
 	art := desktopdrv.ArtifactDir(t, "desktop")
+	const tenant = desktopTenant
 	carolTok := tok("carol", "provider")
 	app := desktopdrv.Launch(t, d, bin, []string{"--data-dir", t.TempDir(), "--server", srv.URL, "--clinic", tenant, "--max-backoff", "300ms"},
 		nil, filepath.Join(art, "hearth.log"))
@@ -331,5 +358,132 @@ func TestDesktopShiftThroughAnOutage(t *testing.T) {
 	}
 	if err := app.Close(); err != nil {
 		t.Errorf("the app did not quit cleanly: %v", err)
+	}
+}
+
+// TestDesktopSupportDesk is a support desk's morning in the real desktop app: the multi-chat
+// with patients waiting in two states, a state set busy from the regions screen (and the
+// server's public intake status following it), a chart found by search, the settings, the
+// lock screen, and a restart with the server down that opens straight onto the same desk,
+// offline. Each screen is kept as a screenshot.
+func TestDesktopSupportDesk(t *testing.T) {
+	bin := buildDesktop(t)
+	c := startDesktopClinic(t)
+	ada := c.intake("Ada", "Lovelace", "CA", "Sore throat for three days")
+	nia := c.intake("Nia", "Adams", "NY", "Migraine since this morning")
+	// Ada writes from her visit page (a replica holding only her visit, with her visit token).
+	page := replicaDir(t, "ada-page")
+	mustCtl(t, "sync", "--dir", page, "--server", c.srv.URL, "--tenant", desktopTenant, "--token", ada.Token)
+	mustCtl(t, "put", "--dir", page, "chat_messages", "new", "visit_id="+ada.Visit, "sender_id=patient:"+ada.Visit,
+		"sender_role=patient", "body=Is it much longer? My throat hurts.", fmt.Sprintf("sent_at=%d", time.Now().UnixMilli()))
+	mustCtl(t, "sync", "--dir", page)
+
+	d := desktopdrv.StartDisplay(t)
+	art := desktopdrv.ArtifactDir(t, "desktop-support")
+	dataDir := t.TempDir()
+	args := []string{"--data-dir", dataDir, "--server", c.srv.URL, "--clinic", desktopTenant, "--max-backoff", "300ms"}
+	app := desktopdrv.Launch(t, d, bin, args, nil, filepath.Join(art, "hearth.log"))
+	u := &ui{t: t, app: app, dir: art}
+	samTok := c.token("sam", "support")
+
+	u.waitTestID("signin-token")
+	u.shot("sign-in")
+	u.set("signin-token", "not a token")
+	u.click("signin-submit")
+	u.waitTestID("signin-error")
+	u.set("signin-token", samTok)
+	u.click("signin-submit")
+
+	// Support lands on the multi-chat: Ada's unread message first.
+	u.waitTestID("chats-screen")
+	u.waitTestID("conversation-" + ada.Visit)
+	u.waitTestID("conversation-" + nia.Visit)
+	var first string
+	u.eval(`document.querySelector('[data-testid^="conversation-"]').dataset.testid`, &first)
+	if first != "conversation-"+ada.Visit {
+		t.Fatalf("the first conversation is %s, want Ada's (unread)", first)
+	}
+	u.click("conversation-" + ada.Visit)
+	u.waitFor("Ada's message", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(m => m.textContent.includes("My throat hurts"))`, sel("chat-message")))
+	reply := "A clinician will be with you in about 10 minutes."
+	u.set("chat-input", reply)
+	u.click("chat-send")
+	u.waitFor("the reply on screen", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(m => m.textContent.includes(%q))`, sel("chat-message"), reply))
+	u.waitFor("the reply synced", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+	u.scrollTop()
+	u.shot("multi-chat")
+	mustCtl(t, "sync", "--dir", page)
+	if got := mustCtl(t, "get", "--dir", page, "chat_messages"); !strings.Contains(got, reply) {
+		t.Errorf("Ada's page did not receive the reply: %s", got)
+	}
+
+	// New York gets busy: at most one waiting, and Nia already waits.
+	u.click("nav-regions")
+	u.waitTestID("region-row-NY")
+	u.click("region-mode-NY-busy")
+	u.set("region-limit-NY", "1")
+	u.set("region-message-NY", "We are very busy this morning; please try again after 11.")
+	u.click("region-save-NY")
+	u.waitFor("the regions saved", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+	var status struct {
+		Open   bool   `json:"open"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(mustCtl(t, "intake-status", "--server", c.srv.URL, "--tenant", desktopTenant, "--region", "NY", "--json")), &status); err != nil {
+		t.Fatal(err)
+	}
+	if status.Open {
+		t.Errorf("New York still takes patients after the desk set it busy and full: %+v", status)
+	}
+	u.scrollTop()
+	u.shot("regions")
+
+	// A chart, found by name.
+	u.click("nav-chart")
+	u.waitTestID("chart-search")
+	u.set("chart-search", "Lovel")
+	u.waitTestID("chart-result-" + ada.Patient)
+	u.click("chart-result-" + ada.Patient)
+	u.waitFor("Ada's chart", fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? "").includes("Sore throat for three days")`, sel("chart-screen")))
+	u.scrollTop()
+	u.shot("chart")
+
+	// Settings, then the lock screen: only the device's own token unlocks it.
+	u.click("nav-settings")
+	u.waitTestID("settings-screen")
+	u.waitFor("the settings loaded", fmt.Sprintf(`document.querySelector(%q)?.value === %q`, sel("settings-clinic"), desktopTenant))
+	u.shot("settings")
+	u.click("lock-now")
+	u.waitTestID("lock-screen")
+	var chartVisible bool
+	u.eval(exists("chart-screen")+" || "+exists("nav-queue"), &chartVisible)
+	if chartVisible {
+		t.Fatal("the locked screen still shows the app behind it")
+	}
+	u.set("lock-token", c.token("carol", "provider"))
+	u.click("lock-submit")
+	u.waitTestID("error-banner")
+	u.shot("locked")
+	u.set("lock-token", samTok)
+	u.click("lock-submit")
+	u.waitTestID("nav-settings")
+
+	// Restart with the server down: the desk opens signed in, offline, with its data.
+	if err := app.Close(); err != nil {
+		t.Fatalf("quit: %v", err)
+	}
+	if err := c.srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	app = desktopdrv.Launch(t, d, bin, args, nil, filepath.Join(art, "hearth-restart.log"))
+	u.app = app
+	u.waitTestID("chats-screen")
+	u.waitTestID("conversation-" + nia.Visit)
+	u.waitFor("offline", fmt.Sprintf(`document.querySelector(%q)?.dataset.online === "false"`, sel("status-online")))
+	u.click("conversation-" + ada.Visit)
+	u.waitFor("the conversation, offline", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(m => m.textContent.includes(%q))`, sel("chat-message"), reply))
+	u.shot("restart-offline")
+	if err := app.Close(); err != nil {
+		t.Errorf("quit: %v", err)
 	}
 }

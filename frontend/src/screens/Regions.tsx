@@ -110,9 +110,20 @@ export function RegionsScreen() {
                         {r.name || r.code} <span class="code">{r.code}</span>
                       </div>
                       <div class="region-now">
-                        {r.open ? <Badge tone="ok">open now</Badge> : <Badge tone="muted">closed now</Badge>}
+                        {r.open ? (
+                          <Badge tone="ok">taking patients</Badge>
+                        ) : (
+                          <span title={r.admission}>
+                            <Badge tone="muted">not taking patients</Badge>
+                          </span>
+                        )}
                         <span class="muted"> {plural(r.waiting, 'waiting', 'waiting')}</span>
                       </div>
+                      {!r.open && r.admission && (
+                        <div class="muted small" data-testid={`region-admission-${r.code}`}>
+                          {r.admission}
+                        </div>
+                      )}
                       <div class={r.licensed === 0 ? 'warn-text small' : 'muted small'}>
                         {plural(r.licensed, 'licensed provider', 'licensed providers')} on shift
                       </div>

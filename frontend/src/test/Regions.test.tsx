@@ -10,16 +10,17 @@ beforeEach(resetApi);
 
 describe('RegionsScreen', () => {
   it('shows each region, and saves a mode and hours change with Regions.Save', async () => {
-    Regions.List.mockResolvedValue([region(), region({ code: 'PA', name: 'Pennsylvania', mode: 'paused', open: false, licensed: 0 })]);
+    Regions.List.mockResolvedValue([region(), region({ code: 'PA', name: 'Pennsylvania', mode: 'paused', open: false, admission: 'paused: back on Monday at 8', licensed: 0 })]);
     Regions.Save.mockResolvedValue(undefined);
     render(<RegionsScreen />);
 
     const ca = await screen.findByTestId('region-row-CA');
     expect(ca.textContent).toContain('California');
-    expect(ca.textContent).toContain('open now');
+    expect(ca.textContent).toContain('taking patients');
     expect(ca.textContent).toContain('3 waiting');
     expect(ca.textContent).toContain('2 licensed providers on shift');
-    expect(screen.getByTestId('region-row-PA').textContent).toContain('closed now');
+    expect(screen.getByTestId('region-row-PA').textContent).toContain('not taking patients');
+    expect(screen.getByTestId('region-admission-PA').textContent).toBe('paused: back on Monday at 8');
     expect(screen.getByTestId('region-mode-CA-open').getAttribute('aria-pressed')).toBe('true');
     expect(screen.getByTestId('region-mode-PA-paused').getAttribute('aria-pressed')).toBe('true');
 

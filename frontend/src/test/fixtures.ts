@@ -127,6 +127,7 @@ export function region(o: Partial<RegionSettings> = {}): RegionSettings {
     timeZone: 'America/Los_Angeles',
     message: '',
     open: true,
+    admission: '',
     waiting: 3,
     licensed: 2,
     updatedBy: 'alice',

@@ -491,6 +491,7 @@ export namespace app {
 	    timeZone: string;
 	    message: string;
 	    open: boolean;
+	    admission: string;
 	    waiting: number;
 	    licensed: number;
 	    updatedBy: string;
@@ -512,6 +513,7 @@ export namespace app {
 	        this.timeZone = source["timeZone"];
 	        this.message = source["message"];
 	        this.open = source["open"];
+	        this.admission = source["admission"];
 	        this.waiting = source["waiting"];
 	        this.licensed = source["licensed"];
 	        this.updatedBy = source["updatedBy"];
