@@ -18,11 +18,11 @@ func TestSessionCapRefusesWithRetryableError(t *testing.T) {
 	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tweak: func(o *syncserver.Options) { o.MaxSessions = 2 }})
 	tok := srv.Token(t, "clinic-a", "alice", "")
 	for range 2 {
-		if _, f := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), 1); f.Type != engine.MsgWelcome {
+		if _, f := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), clinic.Schema.Version()); f.Type != engine.MsgWelcome {
 			t.Fatalf("within the cap: %+v", f.Error)
 		}
 	}
-	_, f := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), 1)
+	_, f := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), clinic.Schema.Version())
 	if f.Type != engine.MsgError || f.Error.Code != engine.CodeUnavailable || !f.Error.Retryable {
 		t.Fatalf("over the cap: %+v, want a retryable unavailable error", f)
 	}
@@ -35,7 +35,7 @@ func TestSessionCapRefusesWithRetryableError(t *testing.T) {
 func TestPushRateLimitDelaysButLosesNothing(t *testing.T) {
 	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tweak: func(o *syncserver.Options) { o.PushRate = 200 }})
 	tok := srv.Token(t, "clinic-a", "alice", "")
-	s, _ := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), 1)
+	s, _ := dialRaw(t, srv.URL("clinic-a"), tok, engine.NewSiteID(), clinic.Schema.Version())
 	clk := engine.NewClock(nil, 0)
 	batch := func(key string, n int) *engine.Push {
 		p := &engine.Push{Batch: key}
@@ -98,7 +98,7 @@ func TestStalledReaderIsDisconnected(t *testing.T) {
 		m, _ := io.ReadAll(resp.Body)
 		return string(regexp.MustCompile(`(?m)^hearth_sessions (\d+)$`).FindSubmatch(m)[1])
 	}
-	stalled, _ := dialRaw(t, url, tok, engine.NewSiteID(), 1)
+	stalled, _ := dialRaw(t, url, tok, engine.NewSiteID(), clinic.Schema.Version())
 	stalled.send(&engine.Frame{Type: engine.MsgPull, Pull: &engine.Pull{}})
 	// It reads nothing from here on, while a writer pushes enough to fill any socket buffer.
 	writer := servertest.OpenReplica(t, clinic.Schema, url, tok)

@@ -322,14 +322,15 @@ func TestHandshakeRefusals(t *testing.T) {
 	if err == nil {
 		t.Fatalf("issued a token that expired already: %q", expired)
 	}
+	v := clinic.Schema.Version()
 	tests := []struct {
 		name, tenant, tok string
 		schema            int
 		code              string
 	}{
-		{"garbage token", "clinic-a", "not-a-token", 1, engine.CodeUnauthorized},
-		{"token of another clinic", "clinic-b", srv.Token(t, "clinic-a", "alice", ""), 1, engine.CodeForbidden},
-		{"unknown clinic", "clinic-z", srv.Token(t, "clinic-z", "alice", ""), 1, engine.CodeUnknownTenant},
+		{"garbage token", "clinic-a", "not-a-token", v, engine.CodeUnauthorized},
+		{"token of another clinic", "clinic-b", srv.Token(t, "clinic-a", "alice", ""), v, engine.CodeForbidden},
+		{"unknown clinic", "clinic-z", srv.Token(t, "clinic-z", "alice", ""), v, engine.CodeUnknownTenant},
 		{"schema too new", "clinic-a", srv.Token(t, "clinic-a", "alice", ""), 99, engine.CodeSchemaTooNew},
 		{"schema too old", "clinic-a", srv.Token(t, "clinic-a", "alice", ""), 0, engine.CodeSchemaTooOld},
 	}

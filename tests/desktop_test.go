@@ -356,6 +356,21 @@ func TestDesktopShiftThroughAnOutage(t *testing.T) {
 	if !strings.Contains(got, "Tonsils red") || !strings.Contains(got, "Advised fluids") {
 		t.Errorf("the merged note on the tablet: %s", got)
 	}
+
+	// The visit ends: Ada leaves "My visits", and the server has it completed by carol.
+	u.click("nav-queue")
+	u.waitTestID("my-visit-" + ada.Visit)
+	u.click("my-visit-" + ada.Visit)
+	u.waitTestID("end-visit")
+	u.click("end-visit")
+	u.waitTestID("end-visit-reason")
+	u.set("end-visit-reason", "Advice given; review if fever.")
+	u.click("end-visit-confirm")
+	u.waitFor("the visit ended", fmt.Sprintf(`window.go.app.Visits.View(%q).then(v => v.visit.status === "completed")`, ada.Visit))
+	u.waitFor("the end synced", fmt.Sprintf(`document.querySelector(%q)?.dataset.pending === "0"`, sel("status-pending")))
+	if n := st.count(`SELECT count(*) FROM visits WHERE id = ? AND status = 'completed' AND ended_by = 'carol'`, ada.Visit); n != 1 {
+		t.Errorf("the server does not have Ada's visit completed by carol")
+	}
 	if err := app.Close(); err != nil {
 		t.Errorf("the app did not quit cleanly: %v", err)
 	}
