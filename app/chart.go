@@ -16,7 +16,13 @@ type Charts struct{ a *App }
 const maxSearch = 50
 
 // Open shows a patient's chart and records the read in the audit trail.
-func (c *Charts) Open(patient string) (ChartView, error) {
+func (c *Charts) Open(patient string) (ChartView, error) { return c.show(patient, true) }
+
+// View refreshes a chart opened with Open.
+func (c *Charts) View(patient string) (ChartView, error) { return c.show(patient, false) }
+
+// show reads the chart; open records the read, a refresh needs one recorded before.
+func (c *Charts) show(patient string, open bool) (ChartView, error) {
 	l, id, err := c.a.current()
 	if err != nil {
 		return ChartView{}, err
@@ -26,22 +32,10 @@ func (c *Charts) Open(patient string) (ChartView, error) {
 	if err != nil {
 		return ChartView{}, err
 	}
-	if err := c.a.recordRead(ctx, l, id, "patients", patient, patient, "opened the chart"); err != nil {
+	if err := c.a.checkRead(ctx, l, id, open, "patients", patient, patient, "opened the chart"); err != nil {
 		return ChartView{}, err
 	}
 	return view, nil
-}
-
-// View refreshes a chart opened with Open.
-func (c *Charts) View(patient string) (ChartView, error) {
-	l, _, err := c.a.current()
-	if err != nil {
-		return ChartView{}, err
-	}
-	if !c.a.wasOpened(patient) {
-		return ChartView{}, errNotOpened
-	}
-	return c.a.chartView(context.Background(), l, patient)
 }
 
 func (a *App) chartView(ctx context.Context, l *live, patient string) (ChartView, error) {

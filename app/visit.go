@@ -26,24 +26,13 @@ const (
 
 // Open shows a visit and records in the audit trail that the signed-in caregiver opened its
 // patient's data. Later refreshes of the same screen use View.
-func (v *Visits) Open(visit string) (VisitView, error) {
-	l, id, err := v.a.current()
-	if err != nil {
-		return VisitView{}, err
-	}
-	ctx := context.Background()
-	view, err := v.a.visitView(ctx, l, id, visit)
-	if err != nil {
-		return VisitView{}, err
-	}
-	if err := v.a.recordRead(ctx, l, id, "visits", visit, view.Patient.ID, "opened the visit"); err != nil {
-		return VisitView{}, err
-	}
-	return view, nil
-}
+func (v *Visits) Open(visit string) (VisitView, error) { return v.show(visit, true) }
 
 // View refreshes a visit opened with Open.
-func (v *Visits) View(visit string) (VisitView, error) {
+func (v *Visits) View(visit string) (VisitView, error) { return v.show(visit, false) }
+
+// show reads the visit screen; open records the read, a refresh needs one recorded before.
+func (v *Visits) show(visit string, open bool) (VisitView, error) {
 	l, id, err := v.a.current()
 	if err != nil {
 		return VisitView{}, err
@@ -53,8 +42,8 @@ func (v *Visits) View(visit string) (VisitView, error) {
 	if err != nil {
 		return VisitView{}, err
 	}
-	if !v.a.wasOpened(view.Patient.ID) {
-		return VisitView{}, errNotOpened
+	if err := v.a.checkRead(ctx, l, id, open, "visits", visit, view.Patient.ID, "opened the visit"); err != nil {
+		return VisitView{}, err
 	}
 	return view, nil
 }
@@ -271,10 +260,17 @@ func (a *App) recordRead(ctx context.Context, l *live, id Identity, table, recor
 	return nil
 }
 
-func (a *App) wasOpened(patient string) bool {
+// checkRead records an opening (open) or checks that a refresh follows a recorded one.
+func (a *App) checkRead(ctx context.Context, l *live, id Identity, open bool, table, record, patient, detail string) error {
+	if open {
+		return a.recordRead(ctx, l, id, table, record, patient, detail)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.opened[patient]
+	if !a.opened[patient] {
+		return errNotOpened
+	}
+	return nil
 }
 
 // readVisit reads one visit (without its notes and observations) and its patient's id.

@@ -34,19 +34,7 @@ func BenchmarkDesktopColdStart(b *testing.B) {
 		waiting          int
 	}{{"empty", 0, 0, 0}, {"50kPatients200kVisits", 50_000, 200_000, 60}} {
 		b.Run(c.name, func(b *testing.B) {
-			dir := b.TempDir()
-			rep := filepath.Join(dir, "replicas", "clinic-a", "carol.db")
-			if err := os.MkdirAll(filepath.Dir(rep), 0o700); err != nil {
-				b.Fatal(err)
-			}
-			if err := clinicseed.History(context.Background(), rep, clinicseed.Options{Patients: c.patients, Visits: c.visits, Waiting: c.waiting, User: "carol"}); err != nil {
-				b.Fatal(err)
-			}
-			session, _ := json.Marshal(map[string]any{"identity": map[string]string{"server": "http://127.0.0.1:1", "clinic": "clinic-a",
-				"user": "carol", "role": "provider", "token": "unused"}, "last_active": time.Now().UnixMilli()})
-			if err := os.WriteFile(filepath.Join(dir, "session.json"), session, 0o600); err != nil {
-				b.Fatal(err)
-			}
+			dir := seededDesktop(b, "http://127.0.0.1:1", "unused", clinicseed.Options{Patients: c.patients, Visits: c.visits, Waiting: c.waiting})
 			ready := fmt.Sprintf(`!!document.querySelector('[data-testid="queue-screen"]') && document.querySelectorAll('[data-testid^="queue-patient-"]').length === %d`, c.waiting)
 			var samples []time.Duration
 			b.ResetTimer()
@@ -97,19 +85,7 @@ func BenchmarkDesktopQueueRefresh(b *testing.B) {
 			mustCtl(b, "sync", "--dir", admin)
 			tok := mustCtl(b, "token", "--data", srv.Data, "--tenant", "clinic-a", "--user", "carol", "--role", "provider")
 
-			dir := b.TempDir()
-			rep := filepath.Join(dir, "replicas", "clinic-a", "carol.db")
-			if err := os.MkdirAll(filepath.Dir(rep), 0o700); err != nil {
-				b.Fatal(err)
-			}
-			if err := clinicseed.History(context.Background(), rep, clinicseed.Options{Patients: c.patients, Visits: c.visits, User: "carol"}); err != nil {
-				b.Fatal(err)
-			}
-			session, _ := json.Marshal(map[string]any{"identity": map[string]string{"server": srv.URL, "clinic": "clinic-a",
-				"user": "carol", "role": "provider", "token": tok}, "last_active": time.Now().UnixMilli()})
-			if err := os.WriteFile(filepath.Join(dir, "session.json"), session, 0o600); err != nil {
-				b.Fatal(err)
-			}
+			dir := seededDesktop(b, srv.URL, tok, clinicseed.Options{Patients: c.patients, Visits: c.visits})
 			app := desktopdrv.Launch(b, d, bin, []string{"--data-dir", dir}, nil, "")
 			b.Cleanup(func() { app.Close() })
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -162,4 +138,25 @@ func BenchmarkDesktopQueueRefresh(b *testing.B) {
 			b.ReportMetric(float64(samples[len(samples)-1].Microseconds())/1000, "max-ms")
 		})
 	}
+}
+
+// seededDesktop returns a desktop data directory signed in as carol (a provider) to server
+// with tok, whose replica holds the history o describes, as the app leaves it at exit.
+func seededDesktop(b *testing.B, server, tok string, o clinicseed.Options) string {
+	b.Helper()
+	dir := b.TempDir()
+	rep := filepath.Join(dir, "replicas", "clinic-a", "carol.db")
+	if err := os.MkdirAll(filepath.Dir(rep), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	o.User = "carol"
+	if err := clinicseed.History(context.Background(), rep, o); err != nil {
+		b.Fatal(err)
+	}
+	session, _ := json.Marshal(map[string]any{"identity": map[string]string{"server": server, "clinic": "clinic-a",
+		"user": "carol", "role": "provider", "token": tok}, "last_active": time.Now().UnixMilli()})
+	if err := os.WriteFile(filepath.Join(dir, "session.json"), session, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
