@@ -93,10 +93,13 @@ type App struct {
 	live       *live
 	reads      map[string]int64 // visit -> newest chat message read here (Unix ms)
 	opened     map[string]bool  // patients whose data was opened (and audited) since unlocking
-	status     SyncStatus
-	problem    string // why Startup failed, for the UI
-	dirLock    *os.File
-	catchFrom  uint64 // cursor when the current catch-up began
+	// noteConflicts counts each note's unresolved versions (nil: not counted yet); see
+	// conflictCounts.
+	noteConflicts map[string]int
+	status        SyncStatus
+	problem       string // why Startup failed, for the UI
+	dirLock       *os.File
+	catchFrom     uint64 // cursor when the current catch-up began
 }
 
 // New makes the app. It has no side effects: Wails runs main (and so New) to generate the
@@ -168,9 +171,12 @@ func (a *App) Startup(ctx context.Context, emit Emitter) error {
 	}
 	// A restart does not unlock a screen that was idle long enough to lock.
 	locked := saved.Locked || a.cfg.Now().Sub(time.UnixMilli(saved.LastActive)) >= a.lockAfter()
+	start := time.Now()
 	if err := a.open(ctx, saved.Identity, locked); err != nil {
 		return err
 	}
+	a.log.Info("opened the saved session", "clinic", saved.Identity.Clinic, "user", saved.Identity.User, "locked", locked,
+		"took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -102,8 +102,21 @@ func (in *Inbox) Resolve(note, body string) error {
 	return nil
 }
 
-// conflictCounts counts the unresolved losing versions of each note.
+// conflictCounts returns the unresolved losing versions of each note. The counts are kept
+// between calls and recounted when notes change (refreshConflicts): every visit screen shows
+// them, and counting reads the store's index of every note.
 func (a *App) conflictCounts(ctx context.Context, l *live) (map[string]int, error) {
+	a.mu.Lock()
+	counts := a.noteConflicts
+	a.mu.Unlock()
+	if counts != nil {
+		return counts, nil
+	}
+	return a.countConflicts(ctx, l)
+}
+
+// countConflicts counts the conflicts in the store and keeps the counts.
+func (a *App) countConflicts(ctx context.Context, l *live) (map[string]int, error) {
 	cs, err := l.rep.Conflicts(ctx, "visit_notes")
 	if err != nil {
 		return nil, fmt.Errorf("read conflicts: %w", err)
@@ -112,5 +125,10 @@ func (a *App) conflictCounts(ctx context.Context, l *live) (map[string]int, erro
 	for _, c := range cs {
 		out[c.ID]++
 	}
+	a.mu.Lock()
+	if a.live == l || a.live == nil {
+		a.noteConflicts = out
+	}
+	a.mu.Unlock()
 	return out, nil
 }

@@ -73,7 +73,7 @@ func (a *App) startLive(ctx context.Context, id Identity) (*live, error) {
 	})
 	rep.OnLocalWrite(l.syncer.Notify)
 	if st, err := rep.State(ctx); err == nil {
-		conflicts, _ := a.conflictCounts(ctx, l)
+		conflicts, _ := a.countConflicts(ctx, l)
 		a.mu.Lock()
 		a.status = SyncStatus{Pending: st.Pending, LastSync: millis(st.LastSync), Progress: 1, Error: "Connecting to the clinic's server…",
 			Conflicts: total(conflicts)}
@@ -210,7 +210,7 @@ func (a *App) refreshName() {
 
 // refreshConflicts updates the conflict inbox's count in the status.
 func (a *App) refreshConflicts(ctx context.Context, l *live) {
-	counts, err := a.conflictCounts(ctx, l)
+	counts, err := a.countConflicts(ctx, l)
 	if err != nil {
 		a.log.Warn("count conflicts", "err", err)
 		return

@@ -86,7 +86,7 @@ func (s *Session) SignOut(force bool) (SessionState, error) {
 			ErrPendingChanges, st.Pending)
 	}
 	a.mu.Lock()
-	a.live, a.id, a.locked, a.name, a.opened = nil, nil, false, "", nil
+	a.live, a.id, a.locked, a.name, a.opened, a.noteConflicts = nil, nil, false, "", nil, nil
 	if a.lockTimer != nil {
 		a.lockTimer.Stop()
 	}

@@ -20,6 +20,8 @@ CREATE INDEX IF NOT EXISTS _hearth_tombstones_seq ON _hearth_tombstones(seq) WHE
 CREATE TABLE IF NOT EXISTS _hearth_notes (
 	tbl TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL, value TEXT, superseded INTEGER NOT NULL,
 	PRIMARY KEY (tbl, id, hlc, site)) WITHOUT ROWID;
+-- the leaves (versions no edit replaced): a note with two or more is in conflict
+CREATE INDEX IF NOT EXISTS _hearth_notes_leaves ON _hearth_notes(tbl, id) WHERE superseded = 0;
 -- changes received for tables or columns of a newer schema, applied again after upgrading
 CREATE TABLE IF NOT EXISTS _hearth_future (seq INTEGER PRIMARY KEY AUTOINCREMENT, change BLOB NOT NULL);
 `

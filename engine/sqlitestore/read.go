@@ -94,8 +94,13 @@ func (db *DB) Conflicts(ctx context.Context, table string) ([]Conflict, error) {
 		if t.NoteCol() < 0 || (table != "" && t.Name != table) {
 			continue
 		}
+		// A note in conflict has two leaves or more (the winner is always one of them):
+		// find those through the leaves' index first, so that a clinic with years of notes
+		// does not join and decode every note to find the few in conflict.
 		rows, err := db.r.QueryContext(ctx, fmt.Sprintf(`SELECT n.id, n.hlc, n.site, n.value, t._v FROM _hearth_notes n JOIN %q t ON t.id = n.id
-			WHERE n.tbl = ? AND n.superseded = 0 ORDER BY n.id, n.hlc, n.site`, t.Name), t.Name)
+			WHERE n.tbl = ?1 AND n.superseded = 0
+			AND n.id IN (SELECT id FROM _hearth_notes WHERE tbl = ?1 AND superseded = 0 GROUP BY id HAVING count(*) > 1)
+			ORDER BY n.id, n.hlc, n.site`, t.Name), t.Name)
 		if err != nil {
 			return nil, fmt.Errorf("conflicts of %s: %w", t.Name, err)
 		}
