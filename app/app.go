@@ -32,6 +32,10 @@ const (
 	EventChanged = "changed" // Changed: data on screen may be stale; read it again
 )
 
+// ReadsTable names, in a Changed event, the device's own record of which chat messages were
+// read here (not a replicated table): unread badges follow it.
+const ReadsTable = "chat_reads"
+
 // Changed tells the UI which data changed, so a screen refetches only when it shows some.
 type Changed struct {
 	Tables []string `json:"tables"`

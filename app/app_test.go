@@ -472,8 +472,12 @@ func TestMultiChatUnread(t *testing.T) {
 		t.Fatalf("the conversation %+v %v: want the patient's message under her name", msgs, err)
 	}
 	s.Clock.Advance(time.Second)
+	before := len(sam.ev.named(app.EventChanged))
 	if err := sam.visits.MarkRead(a.Visit); err != nil {
 		t.Fatal(err)
+	}
+	if evs := sam.ev.named(app.EventChanged); len(evs) == before || !contains(evs[len(evs)-1].data.(app.Changed).Tables, app.ReadsTable) {
+		t.Fatalf("reading a conversation announced nothing for the unread badges: %+v", evs[before:])
 	}
 	if err := sam.visits.SendChat(b.Visit, "We will be with you soon."); err != nil {
 		t.Fatal(err)

@@ -231,6 +231,7 @@ func (a *App) markRead(visit string, at int64) {
 	if err := writeJSON(a.path(readsFile(*id)), reads); err != nil {
 		a.log.Warn("save read marks", "err", err)
 	}
+	a.emitChanged(Changed{Tables: []string{ReadsTable}, Visits: []string{}})
 }
 
 // errNotOpened refuses to refresh a screen whose opening was not recorded.

@@ -26,6 +26,7 @@ export function duration(ms: number): string {
 /** A wait estimate: "~25 min", or "unknown" when Go says -1. */
 export function estimate(ms: number): string {
   if (ms < 0) return 'unknown';
+  if (ms < 30_000) return 'next'; // a provider is free now: this patient is seen first
   const mins = Math.max(1, Math.round(ms / MINUTE));
   if (mins < 60) return `~${mins} min`;
   const h = Math.floor(mins / 60);

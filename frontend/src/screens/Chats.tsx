@@ -8,7 +8,8 @@ import { errorText, when } from '../lib/format';
 import { useChanged, useLoader } from '../lib/hooks';
 import type { Navigate } from '../route';
 
-const LIST_TABLES = ['chat_messages', 'visits', 'patients', 'staff'];
+// chat_reads: messages read on this device (Go's ReadsTable), for the unread badges.
+const LIST_TABLES = ['chat_messages', 'visits', 'patients', 'staff', 'chat_reads'];
 
 /**
  * Every waiting or in-visit patient's chat at once (support staff's main screen): the list,

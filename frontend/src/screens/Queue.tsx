@@ -7,7 +7,8 @@ import { useChanged, useInterval, useLoader, useNow, useOnlineChange } from '../
 import type { Navigate } from '../route';
 
 /** The tables whose changes alter the queue. */
-const QUEUE_TABLES = ['visits', 'patients', 'staff', 'regions', 'chat_messages'];
+// chat_reads: messages read on this device (Go's ReadsTable), for the unread badges.
+const QUEUE_TABLES = ['visits', 'patients', 'staff', 'regions', 'chat_messages', 'chat_reads'];
 
 /** Refetch (estimates) and re-render (waited times) this often. */
 const TICK_MS = 30_000;

@@ -18,7 +18,8 @@ describe('format', () => {
     expect(duration(12 * 60_000 + 59_000)).toBe('12 min');
     expect(duration(65 * 60_000)).toBe('1 h 05 min');
     expect(estimate(25 * 60_000)).toBe('~25 min');
-    expect(estimate(0)).toBe('~1 min');
+    expect(estimate(0)).toBe('next');
+    expect(estimate(40_000)).toBe('~1 min');
     expect(estimate(90 * 60_000)).toBe('~1 h 30 min');
     expect(estimate(-1)).toBe('unknown');
   });
