@@ -22,9 +22,10 @@ var desktopBin struct {
 	err  error
 }
 
-// buildDesktop builds the UI (npm run build) and then the production desktop binary with the
-// tags a release uses (desktop,production,webkit2_41), not the tagless stub that only prints
-// an error. build/install-deps.sh must have installed the UI's packages.
+// buildDesktop builds the desktop app once per test run with the project's own command,
+// build/desktop.sh: the UI (npm run build), then the production binary with the tags a
+// release uses (desktop,production,webkit2_41), not the tagless stub that only prints an
+// error. build/install-deps.sh must have installed the UI's packages.
 func buildDesktop(t testing.TB) string {
 	t.Helper()
 	desktopBin.once.Do(func() {
@@ -37,25 +38,13 @@ func buildDesktop(t testing.TB) string {
 			desktopBin.err = fmt.Errorf("frontend/node_modules is missing: run bash build/install-deps.sh first")
 			return
 		}
+		bin := filepath.Join(bins.dir, "hearth") // removed with the other binaries after the run
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		npm := exec.CommandContext(ctx, "npm", "run", "build", "--silent")
-		npm.Dir = filepath.Join(root, "frontend")
-		if out, err := npm.CombinedOutput(); err != nil {
-			desktopBin.err = fmt.Errorf("npm run build: %v\n%s", err, out)
-			return
-		}
-		dir, err := os.MkdirTemp("", "hearth-desktop-")
-		if err != nil {
-			desktopBin.err = err
-			return
-		}
-		bin := filepath.Join(dir, "hearth")
-		build := exec.CommandContext(ctx, "go", "build", "-tags", "desktop,production,webkit2_41", "-o", bin, "./app/cmd/hearth")
+		build := exec.CommandContext(ctx, "bash", "build/desktop.sh", bin)
 		build.Dir = root
-		build.Env = append(os.Environ(), "CGO_ENABLED=1")
 		if out, err := build.CombinedOutput(); err != nil {
-			desktopBin.err = fmt.Errorf("build the desktop app: %v\n%s", err, out)
+			desktopBin.err = fmt.Errorf("bash build/desktop.sh: %v\n%s", err, out)
 			return
 		}
 		desktopBin.path = bin

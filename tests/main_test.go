@@ -11,7 +11,7 @@ import (
 )
 
 // bins holds the paths of the binaries TestMain builds once for every test in the package.
-var bins struct{ server, ctl string }
+var bins struct{ dir, server, ctl string }
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -33,6 +33,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "tests: building the binaries failed after %s: %v\n%s", time.Since(start).Round(time.Millisecond), err, out)
 		return 1
 	}
+	bins.dir = dir
 	bins.server = filepath.Join(dir, "hearth-server")
 	bins.ctl = filepath.Join(dir, "hearthctl")
 	return m.Run()
