@@ -21,7 +21,8 @@ const (
 	maxLockAfter = 3600
 )
 
-// ErrPendingChanges refuses a sign-out that would strand changes not yet on the server.
+// ErrPendingChanges refuses a sign-out that would strand changes not yet on the server. The UI
+// offers "Sign out anyway" when an error's text says "not reached the server": keep it.
 var ErrPendingChanges = errors.New("changes made on this device have not reached the server yet")
 
 // State returns who is signed in and whether the screen is locked.
