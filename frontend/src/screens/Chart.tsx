@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Charts, type ChartView, type PastVisit, type Patient } from '../api';
 import { Badge, StatusBadge } from '../components/Badge';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { Fact } from '../components/Fact';
 import { ObservationList } from '../components/Observations';
 import { age, birthDate, dateTime, errorText, patientName, when } from '../lib/format';
 import { useChanged } from '../lib/hooks';
@@ -138,25 +139,13 @@ function Chart({ patient, navigate }: { patient: string; navigate: Navigate }) {
       <section class="card demographics" aria-label="Demographics">
         <h2 class="patient-name">{patientName(p)}</h2>
         <dl class="facts">
-          <div>
-            <dt>Born</dt>
-            <dd>
-              {birthDate(p.birthDate)}
-              {years && <span class="muted"> ({years})</span>}
-            </dd>
-          </div>
-          <div>
-            <dt>Region</dt>
-            <dd>{p.region || '—'}</dd>
-          </div>
-          <div>
-            <dt>Phone</dt>
-            <dd>{p.phone || '—'}</dd>
-          </div>
-          <div>
-            <dt>Email</dt>
-            <dd>{p.email || '—'}</dd>
-          </div>
+          <Fact label="Born">
+            {birthDate(p.birthDate)}
+            {years && <span class="muted"> ({years})</span>}
+          </Fact>
+          <Fact label="Region">{p.region || '—'}</Fact>
+          <Fact label="Phone">{p.phone || '—'}</Fact>
+          <Fact label="Email">{p.email || '—'}</Fact>
         </dl>
       </section>
 
@@ -184,25 +173,13 @@ function VisitRecord({ v, navigate }: { v: PastVisit; navigate: Navigate }) {
         )}
       </header>
       <dl class="facts">
-        <div>
-          <dt>Reason</dt>
-          <dd>{v.reason || '—'}</dd>
-        </div>
-        <div>
-          <dt>Provider</dt>
-          <dd>{v.providerName || v.provider || '—'}</dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>{when(v.startedAt)}</dd>
-        </div>
-        <div>
-          <dt>Ended</dt>
-          <dd>
-            {when(v.endedAt)}
-            {v.endReason && <span class="muted"> — {v.endReason}</span>}
-          </dd>
-        </div>
+        <Fact label="Reason">{v.reason || '—'}</Fact>
+        <Fact label="Provider">{v.providerName || v.provider || '—'}</Fact>
+        <Fact label="Started">{when(v.startedAt)}</Fact>
+        <Fact label="Ended">
+          {when(v.endedAt)}
+          {v.endReason && <span class="muted"> — {v.endReason}</span>}
+        </Fact>
       </dl>
       <h4>Notes</h4>
       {notes.length === 0 && <p class="empty">No notes.</p>}

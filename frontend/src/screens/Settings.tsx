@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Session, type SessionState } from '../api';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { Fact } from '../components/Fact';
 import { errorText, roleLabel } from '../lib/format';
 
 /** Go refuses a sign-out that would strand unsynced changes with this message. */
@@ -93,26 +94,11 @@ export function SettingsScreen({ session, onSession }: {
       <section class="card" aria-labelledby="account-title">
         <h2 id="account-title">Signed in</h2>
         <dl class="facts">
-          <div>
-            <dt>Name</dt>
-            <dd>{session.name || session.user}</dd>
-          </div>
-          <div>
-            <dt>User</dt>
-            <dd>{session.user}</dd>
-          </div>
-          <div>
-            <dt>Role</dt>
-            <dd>{roleLabel(session.role)}</dd>
-          </div>
-          <div>
-            <dt>Clinic</dt>
-            <dd>{session.clinic}</dd>
-          </div>
-          <div>
-            <dt>Server</dt>
-            <dd>{session.server}</dd>
-          </div>
+          <Fact label="Name">{session.name || session.user}</Fact>
+          <Fact label="User">{session.user}</Fact>
+          <Fact label="Role">{roleLabel(session.role)}</Fact>
+          <Fact label="Clinic">{session.clinic}</Fact>
+          <Fact label="Server">{session.server}</Fact>
         </dl>
         <ErrorBanner message={outError}>
           {pending && (

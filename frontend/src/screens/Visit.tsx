@@ -3,6 +3,7 @@ import { Visits, type Note, type VisitView } from '../api';
 import { StatusBadge } from '../components/Badge';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { Fact } from '../components/Fact';
 import { VideoIcon } from '../components/Icons';
 import { NoteEditor } from '../components/NoteEditor';
 import { ObservationList } from '../components/Observations';
@@ -141,28 +142,16 @@ export function VisitScreen({ visit, role, navigate }: { visit: string; role: st
         <div class="visit-who">
           <h1>{patientName(p)}</h1>
           <dl class="facts">
-            <div>
-              <dt>Born</dt>
-              <dd>
-                {birthDate(p.birthDate)}
-                {years && <span class="muted"> ({years})</span>}
-              </dd>
-            </div>
-            <div>
-              <dt>Region</dt>
-              <dd>{v.region || '—'}</dd>
-            </div>
-            <div>
-              <dt>Reason</dt>
-              <dd>{v.reason || '—'}</dd>
-            </div>
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <StatusBadge status={v.status} />
-                {v.startedAt > 0 && <span class="muted"> since {when(v.startedAt)}</span>}
-              </dd>
-            </div>
+            <Fact label="Born">
+              {birthDate(p.birthDate)}
+              {years && <span class="muted"> ({years})</span>}
+            </Fact>
+            <Fact label="Region">{v.region || '—'}</Fact>
+            <Fact label="Reason">{v.reason || '—'}</Fact>
+            <Fact label="Status">
+              <StatusBadge status={v.status} />
+              {v.startedAt > 0 && <span class="muted"> since {when(v.startedAt)}</span>}
+            </Fact>
           </dl>
         </div>
         <div class="visit-actions">
