@@ -18,7 +18,7 @@ import (
 )
 
 // Record is one row as applications see it: its id and column values by name.
-type Record map[string]any
+type Record = engine.Record
 
 // Get returns one live row, or engine.ErrNotFound.
 func (db *DB) Get(ctx context.Context, table, id string) (Record, error) {
@@ -42,7 +42,13 @@ func (db *DB) List(ctx context.Context, table, after string, limit int) ([]Recor
 }
 
 func (db *DB) query(ctx context.Context, table, where string, args ...any) ([]Record, error) {
-	t := db.schema.Table(table)
+	return queryRecords(db.schema, func(q string, args ...any) (*sql.Rows, error) { return db.r.QueryContext(ctx, q, args...) },
+		table, where, args...)
+}
+
+// queryRecords reads the live rows of table that the clauses in where select, through run.
+func queryRecords(s *engine.Schema, run func(string, ...any) (*sql.Rows, error), table, where string, args ...any) ([]Record, error) {
+	t := s.Table(table)
 	if t == nil {
 		return nil, fmt.Errorf("read %s: %w", table, engine.ErrUnknownTable)
 	}
@@ -50,7 +56,7 @@ func (db *DB) query(ctx context.Context, table, where string, args ...any) ([]Re
 	for i, c := range t.Columns {
 		cols[i] = fmt.Sprintf("%q", c.Name)
 	}
-	rows, err := db.r.QueryContext(ctx, fmt.Sprintf("SELECT id, %s FROM %q %s", strings.Join(cols, ", "), t.Name, where), args...)
+	rows, err := run(fmt.Sprintf("SELECT id, %s FROM %q %s", strings.Join(cols, ", "), t.Name, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
