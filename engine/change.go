@@ -20,6 +20,17 @@ func (v Version) Less(w Version) bool {
 	return v.Site < w.Site
 }
 
+// Compare orders versions as Less does: -1, 0 or +1.
+func (v Version) Compare(w Version) int {
+	switch {
+	case v.Less(w):
+		return -1
+	case w.Less(v):
+		return 1
+	}
+	return 0
+}
+
 // IsZero reports whether v is the zero Version.
 func (v Version) IsZero() bool { return v == Version{} }
 

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS _hearth_future (seq INTEGER PRIMARY KEY AUTOINCREMENT
 `
 
 // migrate brings the file to db.schema in one transaction: system tables, then each numbered
-// migration the file has not seen, then the changes it kept for this schema.
+// migration the file has not seen.
 func (db *DB) migrate(ctx context.Context) error {
 	return db.Update(ctx, func(tx *Tx) error {
 		if _, err := tx.Tx.ExecContext(ctx, systemDDL); err != nil {
@@ -56,10 +56,8 @@ func (db *DB) migrate(ctx context.Context) error {
 		if cur == db.schema.Version() {
 			return nil
 		}
-		if err := tx.SetMeta("schema_version", strconv.Itoa(db.schema.Version())); err != nil {
-			return err
-		}
-		return replayFuture(tx)
+		// Changes kept for this schema are applied again by engine.OpenReplica.
+		return tx.SetMeta("schema_version", strconv.Itoa(db.schema.Version()))
 	})
 }
 
@@ -87,25 +85,4 @@ func ddl(st engine.Step) []string {
 	}
 	a := st.AddColumn
 	return []string{fmt.Sprintf("ALTER TABLE %q ADD COLUMN %q %s", a.Table, a.Column.Name, a.Column.Type)}
-}
-
-// replayFuture applies again, after an upgrade, the changes kept because they named tables or
-// columns the older schema lacked. Merge is idempotent, so the parts applied before are no-ops.
-func replayFuture(tx *Tx) error {
-	all, err := tx.readChanges(`SELECT seq, change FROM _hearth_future ORDER BY seq`)
-	if err != nil {
-		return fmt.Errorf("read kept changes: %w", err)
-	}
-	for _, k := range all {
-		res, err := tx.Apply(&k.ch)
-		if err != nil {
-			return fmt.Errorf("replay kept change %s/%s: %w", k.ch.Table, k.ch.ID, err)
-		}
-		if !res.Future {
-			if _, err := tx.Exec(`DELETE FROM _hearth_future WHERE seq = ?`, k.seq); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -4,17 +4,12 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"errors"
 
 	"fmt"
 	"strings"
 
 	"hearth/engine"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Record is one row as applications see it: its id and column values by name.
@@ -138,148 +133,89 @@ func (db *DB) Conflicts(ctx context.Context, table string) ([]Conflict, error) {
 	return out, nil
 }
 
-// Hash returns a canonical hash of the replicated state: every live row of every table with
-// its column versions, and every unresolved note version. Two stores that converged have the
-// same hash whatever order they received changes in; tombstones and bookkeeping do not count,
-// nor do inbox tables (engine.Table.Inbox), whose rows go to the server and few replicas read.
-func (db *DB) Hash(ctx context.Context) (string, error) { return db.HashFor(ctx, nil) }
+// Hash returns the canonical hash of the replicated state (see engine.Hash).
+func (db *DB) Hash(ctx context.Context) (string, error) { return engine.Hash(ctx, db, nil) }
 
 // HashFor is Hash over the rows in the scopes that grants accepts (nil: every scope): what a
 // replica with those grants holds, to compare it with the server's whole store.
 func (db *DB) HashFor(ctx context.Context, grants func(scope string) bool) (string, error) {
+	return engine.Hash(ctx, db, grants)
+}
+
+// View runs fn on a snapshot of the committed state: one read-only transaction of the read pool.
+func (db *DB) View(ctx context.Context, fn func(v engine.StoreView) error) error {
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return "", fmt.Errorf("hash: %w", err)
+		return fmt.Errorf("read snapshot: %w", err)
 	}
 	defer tx.Rollback()
-	h := sha256.New()
-	enc := msgpack.NewEncoder(h)
-	enc.UseCompactInts(true)
-	for _, t := range db.schema.Tables() {
-		if t.Inbox {
-			continue
-		}
-		cols := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			cols[i] = fmt.Sprintf("%q", c.Name)
-		}
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, _v FROM %q ORDER BY id", strings.Join(cols, ", "), t.Name))
-		if err != nil {
-			return "", fmt.Errorf("hash %s: %w", t.Name, err)
-		}
-		if err := enc.Encode(t.Name); err != nil {
-			rows.Close()
-			return "", err
-		}
-		for rows.Next() {
-			var id string
-			var vb []byte
-			vals := make([]any, len(t.Columns))
-			dest := []any{&id}
-			for i := range vals {
-				dest = append(dest, &vals[i])
-			}
-			dest = append(dest, &vb)
-			if err := rows.Scan(dest...); err != nil {
-				rows.Close()
-				return "", err
-			}
-			if grants != nil && !grants(rowScope(t, id, vals)) {
-				continue
-			}
-			_, vers, err := engine.DecodeVersions(vb, len(t.Columns))
-			if err != nil {
-				rows.Close()
-				return "", err
-			}
-			for i, c := range t.Columns {
-				if vals[i], err = engine.NormalizeValue(c.Type, vals[i]); err != nil {
-					rows.Close()
-					return "", err
-				}
-			}
-			if err := enc.Encode([]any{id, vals, vers}); err != nil {
-				rows.Close()
-				return "", err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return "", err
-		}
+	return fn(view{ctx, tx})
+}
+
+// view reads one snapshot for hashing.
+type view struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (v view) Rows(t *engine.Table, fn func(id string, r *engine.Row) error) error {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = fmt.Sprintf("%q", c.Name)
 	}
-	hashed := func(tbl, id string) bool { return true }
-	if grants != nil {
-		// A note's scope is its row's: look it up.
-		hashed = func(tbl, id string) bool {
-			t := db.schema.Table(tbl)
-			if t == nil {
-				return false
-			}
-			rec, err := db.getOn(ctx, tx, t, id)
-			return err == nil && rec != nil && grants(rowScope(t, id, rec))
-		}
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT tbl, id, hlc, site, value FROM _hearth_notes WHERE superseded = 0 ORDER BY tbl, id, hlc, site`)
+	rows, err := v.tx.QueryContext(v.ctx, fmt.Sprintf("SELECT id, %s, _v FROM %q ORDER BY id", strings.Join(cols, ", "), t.Name))
 	if err != nil {
-		return "", fmt.Errorf("hash notes: %w", err)
+		return err
+	}
+	defer rows.Close()
+	var id string
+	var vb []byte
+	vals := make([]any, len(t.Columns))
+	dest := []any{&id}
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	dest = append(dest, &vb)
+	r := engine.Row{Values: make([]any, len(t.Columns))}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i, c := range t.Columns {
+			if r.Values[i], err = engine.NormalizeValue(c.Type, vals[i]); err != nil {
+				return fmt.Errorf("stored %s.%s of %s: %w", t.Name, c.Name, id, err)
+			}
+		}
+		if r.Tomb, r.Versions, err = engine.DecodeVersions(vb, len(t.Columns)); err != nil {
+			return err
+		}
+		if err := fn(id, &r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (v view) NoteLeaves(t *engine.Table, fn func(id string, n engine.NoteVersion) error) error {
+	rows, err := v.tx.QueryContext(v.ctx, `SELECT id, hlc, site, value FROM _hearth_notes WHERE tbl = ? AND superseded = 0 ORDER BY id`, t.Name)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var tbl, id string
+		var id string
 		var hlc, site int64
 		var val sql.NullString
-		if err := rows.Scan(&tbl, &id, &hlc, &site, &val); err != nil {
-			return "", err
+		if err := rows.Scan(&id, &hlc, &site, &val); err != nil {
+			return err
 		}
-		if !hashed(tbl, id) {
-			continue
+		n := engine.NoteVersion{Version: engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}}
+		if val.Valid {
+			n.Value = val.String
 		}
-		if err := enc.Encode([]any{tbl, id, hlc, site, val.String}); err != nil {
-			return "", err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// rowScope is the scope of a stored row, from its id or scope column (vals in column order,
-// or by name).
-func rowScope[V []any | map[string]any](t *engine.Table, id string, vals V) string {
-	var v any
-	switch t.ScopeColumn {
-	case "":
-	case "id":
-		v = id
-	default:
-		switch x := any(vals).(type) {
-		case []any:
-			v = x[t.Col(t.ScopeColumn)]
-		case map[string]any:
-			v = x[t.ScopeColumn]
+		if err := fn(id, n); err != nil {
+			return err
 		}
 	}
-	if b, ok := v.([]byte); ok {
-		v = string(b)
-	}
-	s, _ := t.ScopeOf(v)
-	return s
-}
-
-// getOn reads one row's columns by name inside tx, or nil.
-func (db *DB) getOn(ctx context.Context, tx *sql.Tx, t *engine.Table, id string) (map[string]any, error) {
-	if t.ScopeColumn == "" || t.ScopeColumn == "id" {
-		return map[string]any{}, nil // the scope does not depend on the row's values
-	}
-	var v any
-	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT %q FROM %q WHERE id = ?`, t.ScopeColumn, t.Name), id).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{t.ScopeColumn: v}, nil
+	return rows.Err()
 }

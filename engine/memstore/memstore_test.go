@@ -1,0 +1,9 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"hearth/engine/storetest"
+)
+
+func TestConformance(t *testing.T) { storetest.Run(t, storetest.Memory) }
