@@ -58,4 +58,6 @@ func (r *Replica) Select(ctx context.Context, q engine.Query) ([]Record, error) 
 
 // Update runs fn in one write transaction of the file: for tests and tools that write around
 // the replica's rules, such as a seeded history.
-func (r *Replica) Update(ctx context.Context, fn func(tx *Tx) error) error { return r.DB.Update(ctx, fn) }
+func (r *Replica) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return r.DB.Update(ctx, fn)
+}

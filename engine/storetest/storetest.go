@@ -315,7 +315,7 @@ func testDuplicateAndUnknownAcks(t *testing.T, b Backend) {
 	p := r.next(10)
 	r.ack(&engine.Ack{Batch: p.Batch, Seqs: []uint64{1}})
 	r.write(item("i2", "a", "y"))
-	r.ack(&engine.Ack{Batch: p.Batch, Seqs: []uint64{1}})        // a duplicate
+	r.ack(&engine.Ack{Batch: p.Batch, Seqs: []uint64{1}})          // a duplicate
 	r.ack(&engine.Ack{Batch: "someone-else-9", Seqs: []uint64{4}}) // never sent
 	if st := r.state(); st.Pending != 1 {
 		t.Fatalf("pending %d after a duplicate and an unknown ack, want 1", st.Pending)
