@@ -372,7 +372,7 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 			}
 		}
 	}
-	inflight := ""
+	inflight, acked := "", "" // the batch sent and not yet acknowledged; the last acknowledged
 	var retry <-chan time.Time
 	caughtUp := false
 	var cursor, mustReach uint64
@@ -438,9 +438,13 @@ func (s *Syncer) session(ctx context.Context, once bool) error {
 			}
 			switch f := m.f; f.Type {
 			case MsgAck:
+				if f.Ack.Batch == acked && f.Ack.Batch != inflight {
+					continue // a duplicate of the last ack: the batch left the outbox already
+				}
 				if f.Ack.Batch != inflight {
 					return fmt.Errorf("%w: ack for batch %q while %q is in flight", ErrProtocol, f.Ack.Batch, inflight)
 				}
+				acked = inflight
 				if err := s.store.AckBatch(ctx, f.Ack); err != nil {
 					return err
 				}
