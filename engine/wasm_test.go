@@ -18,7 +18,7 @@ import (
 // time under js) and Go's net stack (gorilla/websocket pulls in net/http, which more than
 // doubles the download). The browser uses the page's WebSocket and storage instead.
 
-var wasmCorePackages = []string{"hearth/engine", "hearth/engine/clinic"}
+var wasmCorePackages = []string{"hearth/engine", "hearth/engine/clinic", "hearth/engine/memstore", "hearth/engine/storetest"}
 
 var wasmForbidden = []string{
 	"github.com/mattn/go-sqlite3",
