@@ -2,8 +2,7 @@ package app
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
+	"hearth/engine/clinic"
 	"slices"
 	"strings"
 )
@@ -39,36 +38,20 @@ func (c *Charts) show(patient string, open bool) (ChartView, error) {
 }
 
 func (a *App) chartView(ctx context.Context, l *live, patient string) (ChartView, error) {
-	db := l.rep.Reader()
+	db := l.rep
 	p, err := readPatient(ctx, db, patient)
 	if err != nil {
 		return ChartView{}, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id FROM visits WHERE patient_id = ?`, patient)
+	vs, err := clinic.ReadPatientVisits(ctx, db, patient)
 	if err != nil {
-		return ChartView{}, fmt.Errorf("read visits: %w", err)
+		return ChartView{}, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return ChartView{}, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	view := ChartView{Patient: p, Visits: []PastVisit{}}
-	ptrs := make([]*PastVisit, 0, len(ids))
-	for _, id := range ids {
-		pv, _, err := readVisit(ctx, db, id)
-		if err != nil {
-			return ChartView{}, err
-		}
-		view.Visits = append(view.Visits, pv)
-	}
-	for i := range view.Visits {
-		ptrs = append(ptrs, &view.Visits[i])
+	view := ChartView{Patient: p, Visits: make([]PastVisit, len(vs))}
+	ptrs := make([]*PastVisit, len(vs))
+	for i, v := range vs {
+		view.Visits[i] = pastVisit(v)
+		ptrs[i] = &view.Visits[i]
 	}
 	conflicted, err := a.conflictCounts(ctx, l)
 	if err != nil {
@@ -96,51 +79,15 @@ func (c *Charts) Search(query string) ([]Patient, error) {
 	if len(query) < 2 {
 		return []Patient{}, nil
 	}
-	db := l.rep.Reader()
-	const cols = `SELECT id, given_name, family_name, birth_date, phone, email, region FROM patients`
-	var rows *sql.Rows
-	if isDate(query) {
-		rows, err = db.Query(cols+` WHERE birth_date = ? ORDER BY family_name, given_name LIMIT ?`, query, maxSearch)
-	} else {
-		family, given, _ := strings.Cut(query, ",")
-		family, given = strings.TrimSpace(family), strings.TrimSpace(given)
-		// LIKE ignores ASCII case, as people type names; escape its wildcards.
-		rows, err = db.Query(cols+` WHERE family_name LIKE ? ESCAPE '\' AND given_name LIKE ? ESCAPE '\'
-			ORDER BY family_name, given_name LIMIT ?`, likePrefix(family), likePrefix(given), maxSearch)
-	}
+	found, err := clinic.SearchPatients(context.Background(), l.rep, query, maxSearch)
 	if err != nil {
-		return nil, fmt.Errorf("search patients: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []Patient{}
-	for rows.Next() {
-		var p Patient
-		var given, family, birth, phone, email, region sql.NullString
-		if err := rows.Scan(&p.ID, &given, &family, &birth, &phone, &email, &region); err != nil {
-			return nil, err
-		}
-		p.GivenName, p.FamilyName, p.BirthDate, p.Phone, p.Email, p.Region = given.String, family.String, birth.String, phone.String, email.String, region.String
-		out = append(out, p)
+	out := make([]Patient, len(found))
+	for i, p := range found {
+		out[i] = patientView(p)
 	}
-	return out, rows.Err()
-}
-
-// likePrefix is a LIKE pattern matching names that start with s.
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s) + "%"
-}
-
-func isDate(s string) bool {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return false
-	}
-	for i, r := range s {
-		if i != 4 && i != 7 && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
+	return out, nil
 }
 
 // sortVisitsNewestFirst orders a chart's visits by when they were requested, newest first.

@@ -2,13 +2,12 @@ package app
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"hearth/engine"
 	"hearth/engine/clinic"
 )
 
@@ -27,36 +26,28 @@ func (c *Chats) List() ([]Conversation, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	db := l.rep.Reader()
+	db := l.rep
 	me, err := readStaff(ctx, db, id.User)
 	if err != nil {
 		return nil, err
 	}
 	all, regions := clinic.VisibleRegions(id.Role, me.regions)
-	rows, err := db.QueryContext(ctx, `SELECT v.id, v.patient_id, v.region, v.status, p.given_name, p.family_name
-		FROM visits v LEFT JOIN patients p ON p.id = v.patient_id WHERE v.status IN (?, ?)`, clinic.StatusWaiting, clinic.StatusInVisit)
+	vs, err := clinic.ReadVisitsIn(ctx, db, clinic.StatusWaiting, clinic.StatusInVisit)
+	if err != nil {
+		return nil, fmt.Errorf("read conversations: %w", err)
+	}
+	pats, err := patientsOf(ctx, db, vs)
 	if err != nil {
 		return nil, fmt.Errorf("read conversations: %w", err)
 	}
 	var out []Conversation
 	var waiting []QueuePatient
-	for rows.Next() {
-		var cv Conversation
-		var patient, region, status, given, family sql.NullString
-		if err := rows.Scan(&cv.Visit, &patient, &region, &status, &given, &family); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if !all && !slices.Contains(regions, region.String) {
+	for _, v := range vs {
+		if !all && !slices.Contains(regions, v.Region) {
 			continue
 		}
-		cv.Patient, cv.Region, cv.Status, cv.Name = patient.String, region.String, status.String, fullName(given.String, family.String)
-		out = append(out, cv)
-		waiting = append(waiting, QueuePatient{Visit: cv.Visit})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		out = append(out, Conversation{Visit: v.ID, Patient: v.Patient, Region: v.Region, Status: v.Status, Name: pats[v.Patient].Name()})
+		waiting = append(waiting, QueuePatient{Visit: v.ID})
 	}
 	unread, err := c.a.unreadCounts(ctx, db, waiting)
 	if err != nil {
@@ -65,14 +56,11 @@ func (c *Chats) List() ([]Conversation, error) {
 	for i := range out {
 		cv := &out[i]
 		cv.Unread = unread[cv.Visit]
-		var body, role sql.NullString
-		var at sql.NullInt64
-		err := db.QueryRowContext(ctx, `SELECT body, sender_role, sent_at FROM chat_messages WHERE visit_id = ?
-			ORDER BY sent_at DESC, id DESC LIMIT 1`, cv.Visit).Scan(&body, &role, &at)
-		if err != nil && err != sql.ErrNoRows {
-			return nil, fmt.Errorf("read chat: %w", err)
+		last, _, err := clinic.ReadLastMessage(ctx, db, cv.Visit)
+		if err != nil {
+			return nil, err
 		}
-		cv.Last, cv.LastFrom, cv.LastAt = preview(body.String), role.String, at.Int64
+		cv.Last, cv.LastFrom, cv.LastAt = preview(last.Body), last.SenderRole, last.SentAt
 	}
 	slices.SortStableFunc(out, func(x, y Conversation) int {
 		if (x.Unread > 0) != (y.Unread > 0) {
@@ -100,28 +88,39 @@ func (c *Chats) Chat(visit string) ([]ChatMessage, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	db := l.rep.Reader()
-	var region, given, family sql.NullString
-	err = db.QueryRowContext(ctx, `SELECT v.region, p.given_name, p.family_name FROM visits v LEFT JOIN patients p ON p.id = v.patient_id
-		WHERE v.id = ?`, visit).Scan(&region, &given, &family)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
-	}
+	db := l.rep
+	v, err := readVisitOnly(ctx, db, visit)
 	if err != nil {
-		return nil, fmt.Errorf("read visit: %w", err)
+		return nil, err
+	}
+	p, _, err := clinic.ReadPatient(ctx, db, v.Patient)
+	if err != nil {
+		return nil, err
 	}
 	me, err := readStaff(ctx, db, id.User)
 	if err != nil {
 		return nil, err
 	}
-	if all, regions := clinic.VisibleRegions(id.Role, me.regions); !all && !slices.Contains(regions, region.String) {
-		return nil, fmt.Errorf("%w: this patient is in %s, where you are not licensed", clinic.ErrForbidden, region.String)
+	if all, regions := clinic.VisibleRegions(id.Role, me.regions); !all && !slices.Contains(regions, v.Region) {
+		return nil, fmt.Errorf("%w: this patient is in %s, where you are not licensed", clinic.ErrForbidden, v.Region)
 	}
 	who, err := staffNames(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	return readChat(ctx, db, visit, id.User, who, fullName(given.String, family.String))
+	return readChat(ctx, db, visit, id.User, who, p.Name())
+}
+
+// readVisitOnly reads a visit's row, or says it is not on this device.
+func readVisitOnly(ctx context.Context, r engine.RowReader, visit string) (clinic.Visit, error) {
+	v, ok, err := clinic.ReadVisit(ctx, r, visit)
+	if err != nil {
+		return v, err
+	}
+	if !ok {
+		return v, fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
+	}
+	return v, nil
 }
 
 func preview(s string) string {

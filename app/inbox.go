@@ -2,13 +2,12 @@ package app
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"unicode/utf8"
 
 	"hearth/engine"
+	"hearth/engine/clinic"
 )
 
 // Inbox is the conflict inbox: visit notes edited on two devices at once, with both
@@ -23,7 +22,7 @@ func (in *Inbox) View() (InboxView, error) {
 		return InboxView{}, err
 	}
 	ctx := context.Background()
-	db := l.rep.Reader()
+	db := l.rep
 	cs, err := l.rep.Conflicts(ctx, "visit_notes")
 	if err != nil {
 		return InboxView{}, fmt.Errorf("read conflicts: %w", err)
@@ -55,17 +54,22 @@ func (in *Inbox) View() (InboxView, error) {
 			continue
 		}
 		nc := NoteConflict{Note: c.ID, Versions: 1, Other: version(c.Text, c.Version), Current: version("", c.Current)}
-		var visit, author, body, patient, given, family sql.NullString
-		err := db.QueryRowContext(ctx, `SELECT n.visit_id, n.author_id, n.body, v.patient_id, p.given_name, p.family_name
-			FROM visit_notes n LEFT JOIN visits v ON v.id = n.visit_id LEFT JOIN patients p ON p.id = v.patient_id
-			WHERE n.id = ?`, c.ID).Scan(&visit, &author, &body, &patient, &given, &family)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return InboxView{}, fmt.Errorf("read note: %w", err)
+		n, _, err := clinic.ReadNote(ctx, db, c.ID)
+		if err != nil {
+			return InboxView{}, err
 		}
-		nc.Visit, nc.Patient, nc.Name = visit.String, patient.String, fullName(given.String, family.String)
+		v, _, err := clinic.ReadVisit(ctx, db, n.Visit)
+		if err != nil {
+			return InboxView{}, err
+		}
+		p, _, err := clinic.ReadPatient(ctx, db, v.Patient)
+		if err != nil {
+			return InboxView{}, err
+		}
+		nc.Visit, nc.Patient, nc.Name = n.Visit, v.Patient, p.Name()
 		// The note's row records who wrote the version it shows; a losing version from
 		// another device keeps only its text and version, so its author is not recorded.
-		nc.Current.Body, nc.Current.Author, nc.Current.AuthorName = body.String, author.String, who.of(author.String)
+		nc.Current.Body, nc.Current.Author, nc.Current.AuthorName = n.Body, n.Author, who.of(n.Author)
 		byNote[c.ID], shown[c.ID] = len(view.Conflicts), c.Version
 		view.Conflicts = append(view.Conflicts, nc)
 	}

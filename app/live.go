@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -241,11 +240,11 @@ func (a *App) staffName(ctx context.Context) string {
 	if l == nil || id == nil {
 		return ""
 	}
-	var name sql.NullString
-	if err := l.rep.Reader().QueryRowContext(ctx, `SELECT name FROM staff WHERE id = ?`, id.User).Scan(&name); err != nil {
+	s, _, err := clinic.ReadStaff(ctx, l.rep, id.User)
+	if err != nil {
 		return ""
 	}
-	return name.String
+	return s.Name
 }
 
 func mkdirFor(path string) error {

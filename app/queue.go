@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -34,9 +33,9 @@ func (q *Queue) View() (QueueView, error) {
 }
 
 func (a *App) queueView(ctx context.Context, l *live, id Identity) (QueueView, error) {
-	db := l.rep.Reader()
+	db := l.rep
 	now := a.cfg.Now()
-	st, err := clinicsql.Load(db, now, a.cfg.TypicalVisit)
+	st, err := clinicsql.Load(db.Reader(), now, a.cfg.TypicalVisit)
 	if err != nil {
 		return QueueView{}, fmt.Errorf("read the queue: %w", err)
 	}
@@ -187,114 +186,87 @@ type staffRow struct {
 	onShift bool
 }
 
-func readStaff(ctx context.Context, db *sql.DB, user string) (staffRow, error) {
-	var name, regions sql.NullString
-	var onShift sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT name, regions, on_shift FROM staff WHERE id = ?`, user).Scan(&name, &regions, &onShift)
-	if errors.Is(err, sql.ErrNoRows) {
-		return staffRow{}, nil // not set up yet, or not synced: sees no licensed queues
-	}
+func readStaff(ctx context.Context, r engine.RowReader, user string) (staffRow, error) {
+	s, _, err := clinic.ReadStaff(ctx, r, user) // not set up yet, or not synced: sees no licensed queues
 	if err != nil {
-		return staffRow{}, fmt.Errorf("read staff %s: %w", user, err)
+		return staffRow{}, err
 	}
-	return staffRow{name: name.String, regions: clinic.ParseRegions(regions.String), onShift: onShift.Int64 != 0}, nil
+	return staffRow{name: s.Name, regions: s.Regions, onShift: s.OnShift}, nil
+}
+
+// patientsOf reads the patients of visits, by id.
+func patientsOf(ctx context.Context, r engine.RowReader, vs []clinic.Visit) (map[string]clinic.Patient, error) {
+	ids := make([]string, 0, len(vs))
+	for _, v := range vs {
+		if v.Patient != "" {
+			ids = append(ids, v.Patient)
+		}
+	}
+	return clinic.ReadPatients(ctx, r, ids)
 }
 
 // readWaiting lists every waiting patient with their name, by the queue index.
-func readWaiting(ctx context.Context, db *sql.DB) ([]QueuePatient, error) {
-	rows, err := db.QueryContext(ctx, `SELECT v.id, v.patient_id, v.region, v.reason, v.requested_at,
-		p.given_name, p.family_name, p.birth_date
-		FROM visits v LEFT JOIN patients p ON p.id = v.patient_id WHERE v.status = ?`, clinic.StatusWaiting)
+func readWaiting(ctx context.Context, r engine.RowReader) ([]QueuePatient, error) {
+	vs, err := clinic.ReadVisitsIn(ctx, r, clinic.StatusWaiting)
 	if err != nil {
 		return nil, fmt.Errorf("read the queue: %w", err)
 	}
-	defer rows.Close()
-	var out []QueuePatient
-	for rows.Next() {
-		var p QueuePatient
-		var patient, region, reason, given, family, birth sql.NullString
-		var since sql.NullInt64
-		if err := rows.Scan(&p.Visit, &patient, &region, &reason, &since, &given, &family, &birth); err != nil {
-			return nil, err
-		}
-		p.Patient, p.Region, p.Reason, p.Since = patient.String, region.String, reason.String, since.Int64
-		p.Name, p.BirthDate = fullName(given.String, family.String), birth.String
-		out = append(out, p)
+	pats, err := patientsOf(ctx, r, vs)
+	if err != nil {
+		return nil, fmt.Errorf("read the queue: %w", err)
 	}
-	return out, rows.Err()
+	out := make([]QueuePatient, len(vs))
+	for i, v := range vs {
+		p := pats[v.Patient]
+		out[i] = QueuePatient{Visit: v.ID, Patient: v.Patient, Region: v.Region, Reason: v.Reason, Since: v.RequestedAt,
+			Name: p.Name(), BirthDate: p.BirthDate}
+	}
+	return out, nil
 }
 
 // readActive lists the provider's visits in progress.
-func readActive(ctx context.Context, db *sql.DB, user string) ([]ActiveVisit, error) {
-	rows, err := db.QueryContext(ctx, `SELECT v.id, v.patient_id, v.region, v.reason, v.started_at, p.given_name, p.family_name
-		FROM visits v LEFT JOIN patients p ON p.id = v.patient_id
-		WHERE v.provider_id = ? AND v.status = ? ORDER BY v.started_at`, user, clinic.StatusInVisit)
+func readActive(ctx context.Context, r engine.RowReader, user string) ([]ActiveVisit, error) {
+	vs, err := clinic.ReadProviderVisits(ctx, r, user, clinic.StatusInVisit)
 	if err != nil {
 		return nil, fmt.Errorf("read your visits: %w", err)
 	}
-	defer rows.Close()
-	out := []ActiveVisit{}
-	for rows.Next() {
-		var v ActiveVisit
-		var patient, region, reason, given, family sql.NullString
-		var started sql.NullInt64
-		if err := rows.Scan(&v.Visit, &patient, &region, &reason, &started, &given, &family); err != nil {
-			return nil, err
-		}
-		v.Patient, v.Region, v.Reason, v.Started = patient.String, region.String, reason.String, started.Int64
-		v.Name = fullName(given.String, family.String)
-		out = append(out, v)
+	pats, err := patientsOf(ctx, r, vs)
+	if err != nil {
+		return nil, fmt.Errorf("read your visits: %w", err)
 	}
-	return out, rows.Err()
+	out := make([]ActiveVisit, len(vs))
+	for i, v := range vs {
+		out[i] = ActiveVisit{Visit: v.ID, Patient: v.Patient, Region: v.Region, Reason: v.Reason, Started: v.StartedAt,
+			Name: pats[v.Patient].Name()}
+	}
+	return out, nil
 }
 
 // unreadCounts counts, per visit, the patient's chat messages newer than what was read here.
-func (a *App) unreadCounts(ctx context.Context, db *sql.DB, waiting []QueuePatient) (map[string]int, error) {
+func (a *App) unreadCounts(ctx context.Context, r engine.RowReader, waiting []QueuePatient) (map[string]int, error) {
 	out := map[string]int{}
 	if len(waiting) == 0 {
 		return out, nil
 	}
 	a.mu.Lock()
 	reads := make(map[string]int64, len(waiting))
-	for _, p := range waiting {
-		reads[p.Visit] = a.reads[p.Visit]
+	visits := make([]string, len(waiting))
+	for i, p := range waiting {
+		reads[p.Visit], visits[i] = a.reads[p.Visit], p.Visit
 	}
 	a.mu.Unlock()
-	// One indexed query per chunk of visits, not one per visit.
-	const chunk = 400
-	for i := 0; i < len(waiting); i += chunk {
-		part := waiting[i:min(i+chunk, len(waiting))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, clinic.RolePatient)
-		for _, p := range part {
-			args = append(args, p.Visit)
-		}
-		rows, err := db.QueryContext(ctx, `SELECT visit_id, sent_at FROM chat_messages
-			WHERE sender_role = ? AND visit_id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("read chat: %w", err)
-		}
-		for rows.Next() {
-			var visit string
-			var at sql.NullInt64
-			if err := rows.Scan(&visit, &at); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if at.Int64 > reads[visit] {
+	sent, err := clinic.ReadPatientMessageTimes(ctx, r, visits)
+	if err != nil {
+		return nil, err
+	}
+	for visit, times := range sent {
+		for _, at := range times {
+			if at > reads[visit] {
 				out[visit]++
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
-}
-
-func fullName(given, family string) string {
-	return strings.TrimSpace(given + " " + family)
 }
 
 func location(r clinic.Region) *time.Location {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,32 +22,25 @@ func (r *Regions) List() ([]RegionSettings, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	db := l.rep.Reader()
+	db := l.rep
 	now := r.a.cfg.Now()
-	st, err := clinicsql.Load(db, now, r.a.cfg.TypicalVisit)
+	st, err := clinicsql.Load(db.Reader(), now, r.a.cfg.TypicalVisit)
 	if err != nil {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, name, mode, busy_limit, hours, time_zone, message, updated_by, updated_at FROM regions ORDER BY id`)
+	regions, err := clinic.ReadRegionSettings(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("read regions: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	who, err := staffNames(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	canEdit := id.Role == clinic.RoleSupport || id.Role == clinic.RoleAdmin
 	out := []RegionSettings{}
-	for rows.Next() {
-		var s RegionSettings
-		var name, mode, hours, tz, msg, by sql.NullString
-		var limit, at sql.NullInt64
-		if err := rows.Scan(&s.Code, &name, &mode, &limit, &hours, &tz, &msg, &by, &at); err != nil {
-			return nil, err
-		}
-		s.Name, s.Mode, s.BusyLimit, s.Hours, s.TimeZone, s.Message = name.String, mode.String, int(limit.Int64), hours.String, tz.String, msg.String
-		s.UpdatedBy, s.UpdatedAt, s.CanEdit = by.String, at.Int64, canEdit
+	for _, g := range regions {
+		s := RegionSettings{Code: g.Code, Name: g.Name, Mode: g.Mode, BusyLimit: g.BusyLimit, Hours: g.Hours, TimeZone: g.TimeZone,
+			Message: g.Message, UpdatedBy: g.UpdatedBy, UpdatedAt: g.UpdatedAt, CanEdit: canEdit}
 		if s.UpdatedBy != "" {
 			s.UpdatedByName = who.of(s.UpdatedBy)
 		}
@@ -61,7 +53,7 @@ func (r *Regions) List() ([]RegionSettings, error) {
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Save changes a region's mode (open, busy, paused), busy limit, hours, time zone and

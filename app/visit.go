@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,7 +48,7 @@ func (v *Visits) show(visit string, open bool) (VisitView, error) {
 }
 
 func (a *App) visitView(ctx context.Context, l *live, id Identity, visit string) (VisitView, error) {
-	db := l.rep.Reader()
+	db := l.rep
 	pv, patientID, err := readVisit(ctx, db, visit)
 	if err != nil {
 		return VisitView{}, err
@@ -69,7 +68,7 @@ func (a *App) visitView(ctx context.Context, l *live, id Identity, visit string)
 	if view.Patient, err = readPatient(ctx, db, patientID); err != nil {
 		return VisitView{}, err
 	}
-	if view.Chat, err = readChat(ctx, db, visit, id.User, who, fullName(view.Patient.GivenName, view.Patient.FamilyName)); err != nil {
+	if view.Chat, err = readChat(ctx, db, visit, id.User, who, clinic.FullName(view.Patient.GivenName, view.Patient.FamilyName)); err != nil {
 		return VisitView{}, err
 	}
 	for _, n := range pv.Notes {
@@ -104,7 +103,7 @@ func (v *Visits) SendChat(visit, body string) error {
 		return fmt.Errorf("the message is longer than %d characters: split it", maxChat)
 	}
 	ctx := context.Background()
-	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+	if _, _, err := readVisit(ctx, l.rep, visit); err != nil {
 		return err
 	}
 	now := v.a.cfg.Now().UnixMilli()
@@ -129,7 +128,7 @@ func (v *Visits) SaveNote(visit, note, body string) (string, error) {
 		return "", fmt.Errorf("the note is longer than %d characters", maxNote)
 	}
 	ctx := context.Background()
-	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+	if _, _, err := readVisit(ctx, l.rep, visit); err != nil {
 		return "", err
 	}
 	values := map[string]any{"body": body, "updated_at": v.a.cfg.Now().UnixMilli()}
@@ -156,7 +155,7 @@ func (v *Visits) AddObservation(visit, kind string, value float64) error {
 		return err
 	}
 	ctx := context.Background()
-	_, patient, err := readVisit(ctx, l.rep.Reader(), visit)
+	_, patient, err := readVisit(ctx, l.rep, visit)
 	if err != nil {
 		return err
 	}
@@ -180,7 +179,7 @@ func (v *Visits) End(visit, reason string) error {
 		return fmt.Errorf("the reason is longer than %d characters", maxEndReason)
 	}
 	ctx := context.Background()
-	if _, _, err := readVisit(ctx, l.rep.Reader(), visit); err != nil {
+	if _, _, err := readVisit(ctx, l.rep, visit); err != nil {
 		return err
 	}
 	err = v.a.writeChecked(ctx, l, id, engine.Mutation{Table: "visits", ID: visit, Values: map[string]any{
@@ -275,107 +274,76 @@ func (a *App) checkRead(ctx context.Context, l *live, id Identity, open bool, ta
 }
 
 // readVisit reads one visit (without its notes and observations) and its patient's id.
-func readVisit(ctx context.Context, db *sql.DB, visit string) (PastVisit, string, error) {
-	var pv PastVisit
-	var patient, status, region, reason, provider, endReason sql.NullString
-	var req, started, ended sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT id, patient_id, status, region, reason, provider_id, requested_at, started_at, ended_at, end_reason
-		FROM visits WHERE id = ?`, visit).Scan(&pv.ID, &patient, &status, &region, &reason, &provider, &req, &started, &ended, &endReason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return PastVisit{}, "", fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
-	}
+func readVisit(ctx context.Context, r engine.RowReader, visit string) (PastVisit, string, error) {
+	v, ok, err := clinic.ReadVisit(ctx, r, visit)
 	if err != nil {
 		return PastVisit{}, "", fmt.Errorf("read visit: %w", err)
 	}
-	pv.Status, pv.Region, pv.Reason, pv.Provider, pv.EndReason = status.String, region.String, reason.String, provider.String, endReason.String
-	pv.RequestedAt, pv.StartedAt, pv.EndedAt = req.Int64, started.Int64, ended.Int64
-	pv.Notes, pv.Observations = []Note{}, []Observation{}
-	return pv, patient.String, nil
+	if !ok {
+		return PastVisit{}, "", fmt.Errorf("no visit %q on this device: it may not have synced yet", visit)
+	}
+	return pastVisit(v), v.Patient, nil
 }
 
-func readPatient(ctx context.Context, db *sql.DB, id string) (Patient, error) {
-	p := Patient{ID: id}
-	var given, family, birth, phone, email, region sql.NullString
-	err := db.QueryRowContext(ctx, `SELECT given_name, family_name, birth_date, phone, email, region FROM patients WHERE id = ?`, id).
-		Scan(&given, &family, &birth, &phone, &email, &region)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("no patient %q on this device: it may not have synced yet", id)
-	}
+func pastVisit(v clinic.Visit) PastVisit {
+	return PastVisit{ID: v.ID, Status: v.Status, Region: v.Region, Reason: v.Reason, Provider: v.Provider, EndReason: v.EndReason,
+		RequestedAt: v.RequestedAt, StartedAt: v.StartedAt, EndedAt: v.EndedAt, Notes: []Note{}, Observations: []Observation{}}
+}
+
+func readPatient(ctx context.Context, r engine.RowReader, id string) (Patient, error) {
+	p, ok, err := clinic.ReadPatient(ctx, r, id)
 	if err != nil {
-		return p, fmt.Errorf("read patient: %w", err)
+		return Patient{ID: id}, fmt.Errorf("read patient: %w", err)
 	}
-	p.GivenName, p.FamilyName, p.BirthDate, p.Phone, p.Email, p.Region = given.String, family.String, birth.String, phone.String, email.String, region.String
-	return p, nil
+	if !ok {
+		return Patient{ID: id}, fmt.Errorf("no patient %q on this device: it may not have synced yet", id)
+	}
+	return patientView(p), nil
+}
+
+func patientView(p clinic.Patient) Patient {
+	return Patient{ID: p.ID, GivenName: p.GivenName, FamilyName: p.FamilyName, BirthDate: p.BirthDate, Phone: p.Phone, Email: p.Email, Region: p.Region}
 }
 
 // readChat reads a visit's chat, naming caregivers from who and the patient as patientName.
-func readChat(ctx context.Context, db *sql.DB, visit, me string, who names, patientName string) ([]ChatMessage, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, sender_id, sender_role, body, sent_at FROM chat_messages
-		WHERE visit_id = ? ORDER BY sent_at, id`, visit)
+func readChat(ctx context.Context, r engine.RowReader, visit, me string, who names, patientName string) ([]ChatMessage, error) {
+	msgs, err := clinic.ReadChat(ctx, r, visit)
 	if err != nil {
-		return nil, fmt.Errorf("read chat: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []ChatMessage{}
-	for rows.Next() {
-		var m ChatMessage
-		var sender, role, body sql.NullString
-		var at sql.NullInt64
-		if err := rows.Scan(&m.ID, &sender, &role, &body, &at); err != nil {
-			return nil, err
-		}
-		m.Sender, m.SenderRole, m.Body, m.SentAt = sender.String, role.String, body.String, at.Int64
-		m.Mine = m.Sender == me
-		m.SenderName = who.of(m.Sender)
+	out := make([]ChatMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = ChatMessage{ID: m.ID, Sender: m.Sender, SenderRole: m.SenderRole, Body: m.Body, SentAt: m.SentAt,
+			Mine: m.Sender == me, SenderName: who.of(m.Sender)}
 		if m.SenderRole == clinic.RolePatient && patientName != "" {
-			m.SenderName = patientName
+			out[i].SenderName = patientName
 		}
-		out = append(out, m)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // fillVisits adds each visit's notes and observations.
-func fillVisits(ctx context.Context, db *sql.DB, visits []*PastVisit, conflicted map[string]int, who names) error {
+func fillVisits(ctx context.Context, r engine.RowReader, visits []*PastVisit, conflicted map[string]int, who names) error {
 	for _, pv := range visits {
 		if pv.Provider != "" {
 			pv.ProviderName = who.of(pv.Provider)
 		}
-		rows, err := db.QueryContext(ctx, `SELECT id, author_id, body, updated_at FROM visit_notes WHERE visit_id = ? ORDER BY updated_at, id`, pv.ID)
+		notes, err := clinic.ReadNotes(ctx, r, pv.ID)
 		if err != nil {
-			return fmt.Errorf("read notes: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var n Note
-			var author, body sql.NullString
-			var at sql.NullInt64
-			if err := rows.Scan(&n.ID, &author, &body, &at); err != nil {
-				rows.Close()
-				return err
-			}
-			n.Author, n.Body, n.UpdatedAt, n.Conflicts = author.String, body.String, at.Int64, conflicted[n.ID]
-			n.AuthorName = who.of(n.Author)
-			pv.Notes = append(pv.Notes, n)
+		for _, n := range notes {
+			pv.Notes = append(pv.Notes, Note{ID: n.ID, Author: n.Author, AuthorName: who.of(n.Author), Body: n.Body,
+				UpdatedAt: n.UpdatedAt, Conflicts: conflicted[n.ID]})
 		}
-		rows.Close()
-		rows, err = db.QueryContext(ctx, `SELECT id, kind, value, unit, recorded_by, recorded_at FROM observations WHERE visit_id = ? ORDER BY recorded_at, id`, pv.ID)
+		obs, err := clinic.ReadObservations(ctx, r, pv.ID)
 		if err != nil {
-			return fmt.Errorf("read observations: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var o Observation
-			var kind, unit, by sql.NullString
-			var value sql.NullFloat64
-			var at sql.NullInt64
-			if err := rows.Scan(&o.ID, &kind, &value, &unit, &by, &at); err != nil {
-				rows.Close()
-				return err
-			}
-			o.Kind, o.Value, o.Unit, o.RecordedBy, o.RecordedAt = kind.String, value.Float64, unit.String, by.String, at.Int64
-			o.RecordedByName = who.of(o.RecordedBy)
-			pv.Observations = append(pv.Observations, o)
+		for _, o := range obs {
+			pv.Observations = append(pv.Observations, Observation{ID: o.ID, Kind: o.Kind, Value: o.Value, Unit: o.Unit,
+				RecordedBy: o.RecordedBy, RecordedByName: who.of(o.RecordedBy), RecordedAt: o.RecordedAt})
 		}
-		rows.Close()
 	}
 	return nil
 }
