@@ -25,7 +25,7 @@ type StaffMember struct {
 // Visit is a visit's row.
 type Visit struct {
 	ID, Patient, Status, Region, Reason, Provider, EndReason string
-	RequestedAt, StartedAt, EndedAt                         int64 // Unix ms, 0 when not set
+	RequestedAt, StartedAt, EndedAt                          int64 // Unix ms, 0 when not set
 }
 
 // Patient is a patient's demographics.
@@ -62,8 +62,8 @@ type Observation struct {
 // do not parse is shown so that it can be fixed).
 type RegionSettings struct {
 	Code, Name, Mode, Hours, TimeZone, Message, UpdatedBy string
-	BusyLimit                                            int
-	UpdatedAt                                            int64
+	BusyLimit                                             int
+	UpdatedAt                                             int64
 }
 
 func text(r engine.Record, col string) string {
