@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"hearth/engine"
 )
@@ -170,6 +171,25 @@ func ReadVisitsIn(ctx context.Context, r engine.RowReader, statuses ...string) (
 	}
 	return visits(ctx, r, engine.Query{Where: []engine.Cond{{Col: "status", Op: engine.In, Value: in}},
 		OrderBy: []engine.Order{{Col: "requested_at"}}})
+}
+
+// ReadQueue lists the waiting patients of one region ("" for every region), by region and
+// then arrival (the visits_queue index).
+func ReadQueue(ctx context.Context, r engine.RowReader, region string) ([]QueueEntry, error) {
+	q := engine.Query{Where: []engine.Cond{eq("status", StatusWaiting)},
+		OrderBy: []engine.Order{{Col: "region"}, {Col: "requested_at"}}}
+	if region != "" {
+		q.Where = append(q.Where, eq("region", region))
+	}
+	vs, err := visits(ctx, r, q)
+	if err != nil {
+		return nil, fmt.Errorf("read the queue: %w", err)
+	}
+	out := make([]QueueEntry, len(vs))
+	for i, v := range vs {
+		out[i] = QueueEntry{Visit: v.ID, Patient: v.Patient, Region: v.Region, Reason: v.Reason, Since: time.UnixMilli(v.RequestedAt)}
+	}
+	return out, nil
 }
 
 // ReadProviderVisits lists a provider's visits in a status, by when they started.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"hearth/engine/clinic"
 	"hearth/engine/clinic/clinicsql"
+	"hearth/engine/sqlitestore"
 )
 
 // queueLine is one waiting patient as hearthctl queue --json prints them.
@@ -68,7 +68,7 @@ last sync: run hearthctl sync --dir R first for the current queue.
 		return fmt.Errorf("queue: %w", err)
 	}
 	defer rep.Close()
-	q, ests, err := readQueue(ctx, rep.Reader(), code)
+	q, ests, err := readQueue(ctx, rep, code)
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
@@ -115,36 +115,15 @@ last sync: run hearthctl sync --dir R first for the current queue.
 // server's estimator assumes by default.
 const typicalVisit = 15 * time.Minute
 
-// readQueue reads the waiting visits (all regions, or one) through the replica's read-only
-// pool (the visits_queue index covers it) and estimates each one's wait from the replica's
-// own copy of the queue, staff and regions: the same rules the server uses for the estimate
-// it sends the patient.
-func readQueue(ctx context.Context, db *sql.DB, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
-	query := `SELECT id, patient_id, region, reason, requested_at FROM visits WHERE status = ?`
-	args := []any{clinic.StatusWaiting}
-	if region != "" {
-		query += ` AND region = ?`
-		args = append(args, region)
-	}
-	rows, err := db.QueryContext(ctx, query+` ORDER BY region, requested_at, id`, args...)
+// readQueue reads the waiting visits (all regions, or one) from the replica and estimates
+// each one's wait from the replica's own copy of the queue, staff and regions: the same rules
+// the server uses for the estimate it sends the patient.
+func readQueue(ctx context.Context, rep *sqlitestore.Replica, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
+	q, err := clinic.ReadQueue(ctx, rep, region)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the queue: %w", err)
+		return nil, nil, err
 	}
-	defer rows.Close()
-	var q []clinic.QueueEntry
-	for rows.Next() {
-		var id string
-		var patient, reg, reason sql.NullString
-		var since sql.NullInt64
-		if err := rows.Scan(&id, &patient, &reg, &reason, &since); err != nil {
-			return nil, nil, fmt.Errorf("read the queue: %w", err)
-		}
-		q = append(q, clinic.QueueEntry{Visit: id, Patient: patient.String, Region: reg.String, Reason: reason.String,
-			Since: time.UnixMilli(since.Int64)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read the queue: %w", err)
-	}
+	db := rep.Reader()
 	now := time.Now()
 	st, err := clinicsql.Load(db, now, typicalVisit)
 	if err != nil {
