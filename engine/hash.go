@@ -129,3 +129,41 @@ func RowScope(t *Table, id string, vals []any) string {
 	s, _ := t.ScopeOf(v)
 	return s
 }
+
+// Conflict is a version of a note that lost to a concurrent edit and waits for a person.
+type Conflict struct {
+	Table   string
+	ID      string
+	Version Version
+	Text    string
+	// Current is the version the note shows now, which this one lost to.
+	Current Version
+}
+
+// ListConflicts lists the unresolved note conflicts of a table ("" for every table), by
+// table, row and version. A note shows its greatest unsuperseded version (see Apply); the
+// others are its conflicts (see Conflicts).
+func ListConflicts(ctx context.Context, s Viewer, table string) ([]Conflict, error) {
+	var out []Conflict
+	err := s.View(ctx, func(v StoreView) error {
+		for _, t := range s.Schema().Tables() {
+			if t.NoteCol() < 0 || (table != "" && t.Name != table) {
+				continue
+			}
+			err := v.ConflictedNotes(t, func(id string, leaves []NoteVersion) error {
+				slices.SortFunc(leaves, func(a, b NoteVersion) int { return a.Version.Compare(b.Version) })
+				current := leaves[len(leaves)-1].Version
+				for _, n := range Conflicts(leaves, current) {
+					text, _ := n.Value.(string)
+					out = append(out, Conflict{Table: t.Name, ID: id, Version: n.Version, Text: text, Current: current})
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("conflicts of %s: %w", t.Name, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -82,6 +82,10 @@ type StoreView interface {
 	// NoteLeaves calls fn for every unsuperseded note version of t's rows, ordered by row id
 	// (a row's versions in any order).
 	NoteLeaves(t *Table, fn func(id string, n NoteVersion) error) error
+	// ConflictedNotes calls fn, in row id order, for every row of t whose note has two
+	// unsuperseded versions or more, with those versions (in any order). A store with an index
+	// of leaves finds them without reading every note.
+	ConflictedNotes(t *Table, fn func(id string, leaves []NoteVersion) error) error
 }
 
 // OutboxEntry is one local change waiting in the outbox, with its sequence number.

@@ -231,6 +231,31 @@ func (v view) NoteLeaves(t *engine.Table, fn func(id string, n engine.NoteVersio
 	return nil
 }
 
+func (v view) ConflictedNotes(t *engine.Table, fn func(id string, leaves []engine.NoteVersion) error) error {
+	var ids []string
+	for k := range v.s.d.notes {
+		if k.table == t.Name {
+			ids = append(ids, k.id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		var leaves []engine.NoteVersion
+		for _, n := range v.s.d.notes[rowKey{t.Name, id}] {
+			if !n.Superseded {
+				leaves = append(leaves, n)
+			}
+		}
+		if len(leaves) < 2 {
+			continue
+		}
+		if err := fn(id, leaves); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func sortedNotes(vs []engine.NoteVersion) []engine.NoteVersion {
 	out := slices.Clone(vs)
 	slices.SortFunc(out, func(a, b engine.NoteVersion) int { return a.Version.Compare(b.Version) })

@@ -78,59 +78,12 @@ func queryRecords(s *engine.Schema, run func(string, ...any) (*sql.Rows, error),
 	return out, rows.Err()
 }
 
-// Conflict is a version of a note that lost to a concurrent edit and waits for a person.
-type Conflict struct {
-	Table   string
-	ID      string
-	Version engine.Version
-	Text    string
-	// Current is the version the note shows now, which this one lost to.
-	Current engine.Version
-}
+// Conflict is a version of a note that lost to a concurrent edit (see engine.Conflict).
+type Conflict = engine.Conflict
 
 // Conflicts lists the unresolved note conflicts of a table ("" for every table).
 func (db *DB) Conflicts(ctx context.Context, table string) ([]Conflict, error) {
-	var out []Conflict
-	for _, t := range db.schema.Tables() {
-		if t.NoteCol() < 0 || (table != "" && t.Name != table) {
-			continue
-		}
-		// A note in conflict has two leaves or more (the winner is always one of them):
-		// find those through the leaves' index first, so that a clinic with years of notes
-		// does not join and decode every note to find the few in conflict.
-		rows, err := db.r.QueryContext(ctx, fmt.Sprintf(`SELECT n.id, n.hlc, n.site, n.value, t._v FROM _hearth_notes n JOIN %q t ON t.id = n.id
-			WHERE n.tbl = ?1 AND n.superseded = 0
-			AND n.id IN (SELECT id FROM _hearth_notes WHERE tbl = ?1 AND superseded = 0 GROUP BY id HAVING count(*) > 1)
-			ORDER BY n.id, n.hlc, n.site`, t.Name), t.Name)
-		if err != nil {
-			return nil, fmt.Errorf("conflicts of %s: %w", t.Name, err)
-		}
-		for rows.Next() {
-			var c Conflict
-			var hlc, site int64
-			var text sql.NullString
-			var vb []byte
-			if err := rows.Scan(&c.ID, &hlc, &site, &text, &vb); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			_, vers, err := engine.DecodeVersions(vb, len(t.Columns))
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			c.Table, c.Text, c.Current = t.Name, text.String, vers[t.NoteCol()]
-			c.Version = engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}
-			if c.Version != c.Current {
-				out = append(out, c)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return engine.ListConflicts(ctx, db, table)
 }
 
 // Hash returns the canonical hash of the replicated state (see engine.Hash).
@@ -218,4 +171,45 @@ func (v view) NoteLeaves(t *engine.Table, fn func(id string, n engine.NoteVersio
 		}
 	}
 	return rows.Err()
+}
+
+func (v view) ConflictedNotes(t *engine.Table, fn func(id string, leaves []engine.NoteVersion) error) error {
+	// A note in conflict has two leaves or more: the leaves' partial index finds those rows
+	// without reading every note of a clinic with years of them.
+	rows, err := v.tx.QueryContext(v.ctx, `SELECT id, hlc, site, value FROM _hearth_notes WHERE tbl = ?1 AND superseded = 0
+		AND id IN (SELECT id FROM _hearth_notes WHERE tbl = ?1 AND superseded = 0 GROUP BY id HAVING count(*) > 1)
+		ORDER BY id`, t.Name)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var row string
+	var leaves []engine.NoteVersion
+	for rows.Next() {
+		var id string
+		var hlc, site int64
+		var val sql.NullString
+		if err := rows.Scan(&id, &hlc, &site, &val); err != nil {
+			return err
+		}
+		if id != row && len(leaves) > 0 {
+			if err := fn(row, leaves); err != nil {
+				return err
+			}
+			leaves = nil
+		}
+		row = id
+		n := engine.NoteVersion{Version: engine.Version{HLC: engine.HLC(hlc), Site: engine.SiteID(site)}}
+		if val.Valid {
+			n.Value = val.String
+		}
+		leaves = append(leaves, n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(leaves) > 0 {
+		return fn(row, leaves)
+	}
+	return nil
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"ClockRestored", testClockRestored},
 		{"HashAcrossStores", testHashAcrossStores},
 		{"Select", testSelect},
+		{"NoteConflicts", testConflicts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, b) })
@@ -599,6 +600,14 @@ func testHashAcrossStores(t *testing.T, b Backend) {
 			if hr != href || hr == r.hash() {
 				t.Fatalf("seed %d: the hash of one visit's scope differs or is the whole store's", seed)
 			}
+			got, err := engine.ListConflicts(context.Background(), r.Store(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := engine.ListConflicts(context.Background(), ref.Store(), "")
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("seed %d: conflicts\n got  %v\n want %v", seed, got, want)
+			}
 			r.restart(Schema)
 			if r.hash() != ref.hash() {
 				t.Fatalf("seed %d: a restart changed the hash", seed)
@@ -681,6 +690,43 @@ func testSelect(t *testing.T, b Backend) {
 	}
 	if _, err := r.Get(ctx, "items", "i07"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("get of a deleted row: %v, want ErrNotFound", err)
+	}
+}
+
+func testConflicts(t *testing.T, b Backend) {
+	r := open(t, b, Schema)
+	ctx := context.Background()
+	a, c := engine.SiteID(1<<63|5), engine.SiteID(7) // sites either side of the sign bit
+	base := remote("docs", "d1", "visit:v1", 1000, a, "visit_id", "v1", "title", "Visit", "body", "first")
+	base.Create = true
+	edit := func(site engine.SiteID, ms int64, body string) engine.Change {
+		ch := remote("docs", "d1", "visit:v1", ms, site, "body", body)
+		ch.Bases = []engine.Version{base.Version()}
+		return ch
+	}
+	x, y := edit(a, 2000, "edited on the laptop"), edit(c, 2000, "edited on the tablet") // the same millisecond
+	r.page(&engine.Changes{Cursor: 3, Changes: []engine.Change{base, x, y}})
+	cs, err := engine.ListConflicts(ctx, r.Store(), "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	winner, loser := x, y
+	if x.Version().Less(y.Version()) {
+		winner, loser = y, x
+	}
+	if len(cs) != 1 || cs[0].ID != "d1" || cs[0].Version != loser.Version() || cs[0].Current != winner.Version() || cs[0].Text != loser.Vals[0] {
+		t.Fatalf("conflicts %+v, want %v losing to %v", cs, loser.Version(), winner.Version())
+	}
+	if got := r.get("docs", "d1"); got["body"] != winner.Vals[0] {
+		t.Fatalf("the note shows %v, want the winner %q", got["body"], winner.Vals[0])
+	}
+	if all, _ := engine.ListConflicts(ctx, r.Store(), ""); len(all) != 1 {
+		t.Fatalf("every table: %v", all)
+	}
+	// Resolving replaces both versions.
+	r.write(engine.Mutation{Table: "docs", ID: "d1", Values: map[string]any{"body": "merged"}, Resolve: true})
+	if cs, _ := engine.ListConflicts(ctx, r.Store(), ""); len(cs) != 0 {
+		t.Fatalf("after resolving: %v", cs)
 	}
 }
 
