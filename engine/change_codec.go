@@ -80,3 +80,117 @@ func (w *errWriter) str(k, v string) {
 }
 
 func (w *errWriter) uint(v uint64) { w.do(func() error { return w.enc.EncodeUint(v) }) }
+
+// DecodeMsgpack reads a change written by EncodeMsgpack (or by msgpack's reflection: the same
+// map), without reflection: a replica catching up decodes every change of every page, and
+// reflection was most of that. Unknown keys are skipped, as reflection skips them, so that a
+// newer peer may add fields; nil reads as the zero change.
+func (c *Change) DecodeMsgpack(dec *msgpack.Decoder) error {
+	n, err := dec.DecodeMapLen()
+	if err != nil || n < 0 {
+		*c = Change{}
+		return err
+	}
+	*c = Change{}
+	for range n {
+		key, err := dec.DecodeString()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "t":
+			c.Table, err = dec.DecodeString()
+		case "i":
+			c.ID, err = dec.DecodeString()
+		case "s":
+			c.Scope, err = dec.DecodeString()
+		case "h":
+			var v uint64
+			v, err = dec.DecodeUint64()
+			c.HLC = HLC(v)
+		case "o":
+			var v uint64
+			v, err = dec.DecodeUint64()
+			c.Site = SiteID(v)
+		case "d":
+			c.Delete, err = dec.DecodeBool()
+		case "n":
+			c.Create, err = dec.DecodeBool()
+		case "c":
+			c.Cols, err = decodeStrings(dec)
+		case "v":
+			c.Vals, err = decodeValues(dec)
+		case "b":
+			c.Bases, err = decodeVersions(dec)
+		default:
+			err = dec.Skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeStrings(dec *msgpack.Decoder) ([]string, error) {
+	n, err := dec.DecodeArrayLen()
+	if err != nil || n < 0 {
+		return nil, err
+	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], err = dec.DecodeString(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func decodeValues(dec *msgpack.Decoder) ([]any, error) {
+	n, err := dec.DecodeArrayLen()
+	if err != nil || n < 0 {
+		return nil, err
+	}
+	out := make([]any, n)
+	for i := range out {
+		if out[i], err = dec.DecodeInterface(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func decodeVersions(dec *msgpack.Decoder) ([]Version, error) {
+	n, err := dec.DecodeArrayLen()
+	if err != nil || n < 0 {
+		return nil, err
+	}
+	out := make([]Version, n)
+	for i := range out {
+		m, err := dec.DecodeMapLen()
+		if err != nil {
+			return nil, err
+		}
+		for range max(m, 0) {
+			key, err := dec.DecodeString()
+			if err != nil {
+				return nil, err
+			}
+			var v uint64
+			switch key {
+			case "h":
+				v, err = dec.DecodeUint64()
+				out[i].HLC = HLC(v)
+			case "s":
+				v, err = dec.DecodeUint64()
+				out[i].Site = SiteID(v)
+			default:
+				err = dec.Skip()
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
