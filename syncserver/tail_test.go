@@ -1,4 +1,4 @@
-package syncserver
+package syncserver_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
+	"hearth/syncserver"
 )
 
 // TestTailServesWhatTheStoreWould compares pages served from the in-memory tail with pages
@@ -18,12 +19,9 @@ import (
 // written by concurrent commits; and checks that a small tail falls back to the store.
 func TestTailServesWhatTheStoreWould(t *testing.T) {
 	ctx := context.Background()
-	tn, err := OpenTenant(ctx, "t", filepath.Join(t.TempDir(), "t.db"), clinic.Schema, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tn := openTenant(t, filepath.Join(t.TempDir(), "t.db"), clinic.Schema)
 	defer tn.Close()
-	tn.tail.max = 40 << 10 // small: the oldest entries leave the tail during the test
+	syncserver.SetTailBytes(tn, 40<<10) // small: the oldest entries leave the tail during the test
 	visits := []string{engine.NewID(), engine.NewID(), engine.NewID()}
 	sites := []engine.SiteID{engine.NewSiteID(), engine.NewSiteID(), engine.NewSiteID()}
 	var wg sync.WaitGroup
@@ -45,7 +43,7 @@ func TestTailServesWhatTheStoreWould(t *testing.T) {
 							Cols: []string{"visit_id", "body"}, Vals: []any{v, "hi"}})
 					}
 				}
-				if _, err := tn.Push(ctx, Origin{Site: site}, &engine.Push{Batch: fmt.Sprint(b), Changes: chs}); err != nil {
+				if _, err := tn.Push(ctx, syncserver.Origin{Site: site}, &engine.Push{Batch: fmt.Sprint(b), Changes: chs}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -57,26 +55,26 @@ func TestTailServesWhatTheStoreWould(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tn.tail.first <= 1 || tn.tail.first > head {
-		t.Fatalf("tail holds %d..%d of a log of %d: the test wants it partial", tn.tail.first, head, head)
+	if syncserver.TailFirst(tn) <= 1 || syncserver.TailFirst(tn) > head {
+		t.Fatalf("tail holds %d..%d of a log of %d: the test wants it partial", syncserver.TailFirst(tn), head, head)
 	}
 	scopeSets := [][]string{{engine.AllScopes}, {engine.ClinicScope}, {"visit:" + visits[0]}, {engine.ClinicScope, "visit:*"}, {"visit:" + visits[1], "visit:" + visits[2]}, {"audit"}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	served := 0
 	for range 500 {
-		req := PullRequest{Cursor: uint64(rng.IntN(int(head) + 2)), Limit: 1 + rng.IntN(30), Scopes: scopeSets[rng.IntN(len(scopeSets))], Raw: true}
+		req := syncserver.PullRequest{Cursor: uint64(rng.IntN(int(head) + 2)), Limit: 1 + rng.IntN(30), Scopes: scopeSets[rng.IntN(len(scopeSets))], Raw: true}
 		if rng.IntN(2) == 0 {
 			req.ExcludeSite = sites[rng.IntN(len(sites))]
 		}
-		fromTail, ok := tn.tail.pull(req, tn.horizon.Load())
+		fromTail, ok := syncserver.PullTail(tn, req)
 		if !ok {
-			if req.Cursor+1 >= tn.tail.first {
-				t.Fatalf("the tail refused cursor %d though it starts at %d", req.Cursor, tn.tail.first)
+			if req.Cursor+1 >= syncserver.TailFirst(tn) {
+				t.Fatalf("the tail refused cursor %d though it starts at %d", req.Cursor, syncserver.TailFirst(tn))
 			}
 			continue
 		}
 		served++
-		fromStore, err := tn.pullStore(ctx, req)
+		fromStore, err := syncserver.PullStore(ctx, tn, req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxBatch: cfg.MaxBatch, PageSize: cfg.PageSize, MaxDrift: cfg.MaxDrift,
 		Retention: cfg.Retention, CompactEvery: cfg.CompactEvery,
 		MaxSessions: cfg.MaxSessions, PushRate: cfg.PushRate, TenantPushRate: cfg.TenantRate,
-		MaxTenantPages: cfg.MaxTenantPages,
+		OpenStore: storeOpener(cfg),
 	}
 	svc.Install(&opts)
 	srv, err := syncserver.New(ctx, opts)

@@ -11,6 +11,7 @@ import (
 
 	"hearth/engine/clinic"
 	"hearth/engine/clinic/clinicsql"
+	"hearth/engine/sqlitestore"
 )
 
 // queueLine is one waiting patient as hearthctl queue --json prints them.
@@ -68,7 +69,7 @@ last sync: run hearthctl sync --dir R first for the current queue.
 		return fmt.Errorf("queue: %w", err)
 	}
 	defer rep.Close()
-	q, ests, err := readQueue(ctx, rep.Reader(), code)
+	q, ests, err := readQueue(ctx, rep, code)
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
@@ -119,7 +120,8 @@ const typicalVisit = 15 * time.Minute
 // pool (the visits_queue index covers it) and estimates each one's wait from the replica's
 // own copy of the queue, staff and regions: the same rules the server uses for the estimate
 // it sends the patient.
-func readQueue(ctx context.Context, db *sql.DB, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
+func readQueue(ctx context.Context, rep *sqlitestore.Replica, region string) ([]clinic.QueueEntry, map[string]estimate, error) {
+	db := rep.Reader()
 	query := `SELECT id, patient_id, region, reason, requested_at FROM visits WHERE status = ?`
 	args := []any{clinic.StatusWaiting}
 	if region != "" {
@@ -146,7 +148,7 @@ func readQueue(ctx context.Context, db *sql.DB, region string) ([]clinic.QueueEn
 		return nil, nil, fmt.Errorf("read the queue: %w", err)
 	}
 	now := time.Now()
-	st, err := clinicsql.Load(db, now, typicalVisit)
+	st, err := clinicsql.Load(ctx, rep, now, typicalVisit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("estimate waits: %w", err)
 	}
