@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,12 +22,14 @@ import (
 
 // Options configure a Server. Zero fields take the defaults shown.
 type Options struct {
-	DataDir string         // holds directory.db, the tenant directory (required)
-	Schema  *engine.Schema // the replicated schema (required)
-	Signer  *token.Signer  // verifies connection tokens (required)
+	// Directory lists the tenants (required; sqlitedir keeps it in the data directory). The
+	// server closes it when it closes.
+	Directory *Directory
+	Schema    *engine.Schema // the replicated schema (required)
+	Signer    *token.Signer  // verifies connection tokens (required)
 	// OpenStore opens a tenant's store on its first connection, from its directory entry
-	// (required; sqlitetenant.Opener keeps one SQLite file per tenant under DataDir). The
-	// store must have been opened with Schema.
+	// (required; sqlitetenant.Opener keeps one SQLite file per tenant in the data directory).
+	// The store must have been opened with Schema.
 	OpenStore TenantOpener
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -85,8 +85,8 @@ type Server struct {
 
 // New opens the server's data directory.
 func New(ctx context.Context, opts Options) (*Server, error) {
-	if opts.DataDir == "" || opts.Schema == nil || opts.Signer == nil || opts.OpenStore == nil {
-		return nil, errors.New("syncserver: DataDir, Schema, Signer and OpenStore are required")
+	if opts.Directory == nil || opts.Schema == nil || opts.Signer == nil || opts.OpenStore == nil {
+		return nil, errors.New("syncserver: Directory, Schema, Signer and OpenStore are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -130,15 +130,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.TenantPushRate == 0 {
 		opts.TenantPushRate = 100000
 	}
-	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("syncserver: data directory: %w", err)
-	}
-	dir, err := OpenDirectory(ctx, DirectoryPath(opts.DataDir))
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
-		opts: opts, log: opts.Logger, dir: dir, metrics: newMetrics(),
+		opts: opts, log: opts.Logger, dir: opts.Directory, metrics: newMetrics(),
 		clock:   engine.NewClock(opts.Now, opts.MaxDrift),
 		tenants: map[string]*tenantSlot{}, limits: map[string]*bucket{}, stop: make(chan struct{}),
 		// Read buffer 0: reuse the one net/http already holds for the hijacked connection. Write
@@ -158,9 +151,6 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	go s.progressLoop()
 	return s, nil
 }
-
-// DirectoryPath is where the tenant directory lives under a data directory.
-func DirectoryPath(dataDir string) string { return filepath.Join(dataDir, "directory.db") }
 
 // Directory returns the tenant directory.
 func (s *Server) Directory() *Directory { return s.dir }

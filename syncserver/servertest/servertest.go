@@ -16,6 +16,7 @@ import (
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
 	"hearth/syncserver"
+	"hearth/syncserver/sqlitedir"
 	"hearth/syncserver/sqlitetenant"
 	"hearth/syncserver/token"
 )
@@ -43,13 +44,18 @@ func Start(t testing.TB, schema *engine.Schema, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := syncserver.Options{DataDir: dir, Schema: schema, Signer: signer, CompactEvery: -1,
+	directory, err := sqlitedir.OpenDirectory(context.Background(), sqlitedir.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := syncserver.Options{Directory: directory, Schema: schema, Signer: signer, CompactEvery: -1,
 		OpenStore: sqlitetenant.Opener(dir, schema, sqlitetenant.Options{}), Logger: slog.New(slog.DiscardHandler)}
 	if opts.Tweak != nil {
 		opts.Tweak(&so)
 	}
 	srv, err := syncserver.New(context.Background(), so)
 	if err != nil {
+		directory.Close()
 		t.Fatal(err)
 	}
 	if opts.Tenants == nil {
