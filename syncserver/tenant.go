@@ -60,8 +60,8 @@ func (t *Tenant) SetHooks(h Hooks) { t.hooks = h }
 // Clock returns the clock that stamps the server's own writes in this tenant.
 func (t *Tenant) Clock() *engine.Clock { return t.clock }
 
-// OpenTenant serves tenant id from store, which it then owns (Close closes it). now is the
-// clock of replicas' last-seen times (nil: time.Now).
+// OpenTenant serves tenant id from store, which it then owns (Close closes it; after an error
+// the caller still does). now is the clock of replicas' last-seen times (nil: time.Now).
 func OpenTenant(ctx context.Context, id string, store TenantStore, now func() time.Time) (*Tenant, error) {
 	if now == nil {
 		now = time.Now
