@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"hearth/engine"
 	"hearth/engine/clinic"
@@ -86,4 +87,74 @@ func TestTailServesWhatTheStoreWould(t *testing.T) {
 	if served < 100 {
 		t.Fatalf("the tail served only %d of 500 pulls", served)
 	}
+}
+
+// TestTailAfterCompactingTheNewestEntries compacts a log whose newest entries are a deleted
+// row's whole history, so that the newest entry left is older than the newest number ever
+// given: the tail must start after the latter, in the running tenant and after a reopen, or
+// it would wait forever for entries that no longer exist and send every session to the store.
+func TestTailAfterCompactingTheNewestEntries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	tn := openTenant(t, path, clinic.Schema)
+	site, clk := engine.NewSiteID(), engine.NewClock(nil, 0)
+	from := syncserver.Origin{Site: site}
+	push := func(tn *syncserver.Tenant, batch string, ch engine.Change) uint64 {
+		t.Helper()
+		ack, err := tn.Push(ctx, from, &engine.Push{Batch: batch, Changes: []engine.Change{ch}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Seqs[0]
+	}
+	newPatient := func() engine.Change {
+		return engine.Change{Table: "patients", ID: engine.NewID(), Scope: engine.ClinicScope, HLC: clk.Now(), Site: site, Create: true,
+			Cols: []string{"given_name"}, Vals: []any{"Ada"}}
+	}
+	created := newPatient()
+	push(tn, "1", created)
+	last := push(tn, "2", engine.Change{Table: "patients", ID: created.ID, Scope: engine.ClinicScope, HLC: clk.Now(), Site: site, Delete: true})
+	if _, _, err := tn.Seen(ctx, site, "u"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Progress(ctx, site, &engine.Progress{Cursor: last, Acked: last}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tn.Compact(ctx, time.Hour); err != nil || res.Tombstones != 1 {
+		t.Fatalf("compact: %+v, %v; want the one tombstone dropped", res, err)
+	}
+	tailServes := func(tn *syncserver.Tenant, batch string) {
+		t.Helper()
+		seq := push(tn, batch, newPatient())
+		page, ok := syncserver.PullTail(tn, syncserver.PullRequest{Cursor: last, Limit: 10, Scopes: []string{engine.AllScopes}, Raw: true})
+		if !ok || len(page.Seqs) != 1 || page.Seqs[0] != seq {
+			t.Fatalf("the tail after compaction: ok %v, page %+v; want entry %d", ok, page, seq)
+		}
+		last = seq
+	}
+	tailServes(tn, "3")
+	if err := tn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopened after the same compaction of its newest entries.
+	tn = openTenant(t, path, clinic.Schema)
+	if err := tn.Progress(ctx, site, &engine.Progress{Cursor: last, Acked: last}); err != nil {
+		t.Fatal(err)
+	}
+	del := engine.Change{Table: "patients", ID: engine.NewID(), Scope: engine.ClinicScope, HLC: clk.Now(), Site: site, Create: true,
+		Cols: []string{"given_name"}, Vals: []any{"Bo"}}
+	push(tn, "4", del)
+	last = push(tn, "5", engine.Change{Table: del.Table, ID: del.ID, Scope: del.Scope, HLC: clk.Now(), Site: site, Delete: true})
+	if err := tn.Progress(ctx, site, &engine.Progress{Cursor: last, Acked: last}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.Compact(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tn = openTenant(t, path, clinic.Schema)
+	defer tn.Close()
+	tailServes(tn, "6")
 }

@@ -86,10 +86,15 @@ func OpenTenant(ctx context.Context, id string, store TenantStore, now func() ti
 	if err != nil {
 		return nil, fmt.Errorf("open tenant %s: %w", id, err)
 	}
-	t := &Tenant{ID: id, store: store, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0), tail: newTail(log.Head)}
+	t := &Tenant{ID: id, store: store, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0), tail: newTail(lastSeq(log))}
 	t.horizon.Store(log.Horizon)
 	return t, nil
 }
+
+// lastSeq is the newest sequence number the log has given, which the next entry follows. It is
+// the head, unless compaction removed the newest entries: those were at or below the horizon
+// (which is at most the head it was computed from), so then it is the horizon.
+func lastSeq(log LogPage) uint64 { return max(log.Head, log.Horizon) }
 
 // Close writes the progress it holds and closes the tenant's store.
 func (t *Tenant) Close() error {
@@ -474,7 +479,7 @@ func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactR
 			return res, err
 		}
 		t.horizon.Store(max(t.horizon.Load(), res.Horizon))
-		t.tail.reset(head)
+		t.tail.reset(lastSeq(LogPage{Head: head, Horizon: res.Horizon}))
 	}
 	return res, nil
 }
