@@ -35,7 +35,7 @@ func (q *Queue) View() (QueueView, error) {
 func (a *App) queueView(ctx context.Context, l *live, id Identity) (QueueView, error) {
 	db := l.rep
 	now := a.cfg.Now()
-	st, err := clinicsql.Load(db.Reader(), now, a.cfg.TypicalVisit)
+	st, err := clinicsql.Load(ctx, l.rep, now, a.cfg.TypicalVisit)
 	if err != nil {
 		return QueueView{}, fmt.Errorf("read the queue: %w", err)
 	}

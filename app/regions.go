@@ -24,7 +24,7 @@ func (r *Regions) List() ([]RegionSettings, error) {
 	ctx := context.Background()
 	db := l.rep
 	now := r.a.cfg.Now()
-	st, err := clinicsql.Load(db.Reader(), now, r.a.cfg.TypicalVisit)
+	st, err := clinicsql.Load(ctx, l.rep, now, r.a.cfg.TypicalVisit)
 	if err != nil {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}

@@ -29,7 +29,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	want := servertest.Hash(b, tn.DB())
+	want := servertest.StoreHash(b, tn)
 
 	b.ReportAllocs()
 	b.ResetTimer()

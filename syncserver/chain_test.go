@@ -36,10 +36,7 @@ func TestChainDetectsTampering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "tenant.db")
-			tn, err := syncserver.OpenTenant(ctx, "t", path, chainSchema, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tn := openTenant(t, path, chainSchema)
 			clk := engine.NewClock(nil, 0)
 			site := engine.NewSiteID()
 			var ids []string
@@ -71,10 +68,7 @@ func TestChainDetectsTampering(t *testing.T) {
 			}
 			db.Close()
 
-			tn, err = syncserver.OpenTenant(ctx, "t", path, chainSchema, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tn = openTenant(t, path, chainSchema)
 			defer tn.Close()
 			rep, err = tn.VerifyChain(ctx)
 			if err != nil {

@@ -120,21 +120,21 @@ func TestCompactionAndRetiredReplica(t *testing.T) {
 			r.Sync(t)
 		}
 	}
-	want := servertest.Hash(t, tn.DB())
+	want := servertest.StoreHash(t, tn)
 	for i, r := range []*servertest.Replica{a, b, fresh, laptop} {
 		if got := servertest.Hash(t, r); got != want {
 			t.Errorf("replica %d differs from the server", i)
 		}
 	}
 	for _, id := range ids[:2] {
-		if _, err := tn.DB().Get(ctx, "patients", id); err == nil {
+		if _, err := tn.Store().Get(ctx, "patients", id); err == nil {
 			t.Errorf("deleted patient %s came back", id)
 		}
 	}
-	if rec, err := tn.DB().Get(ctx, "patients", newID); err != nil || rec["given_name"] != "Walk-in" {
+	if rec, err := tn.Store().Get(ctx, "patients", newID); err != nil || rec["given_name"] != "Walk-in" {
 		t.Errorf("the laptop's new patient: %v, %v", rec, err)
 	}
-	if rec, err := tn.DB().Get(ctx, "patients", ids[2]); err != nil || rec["given_name"] != "Laptop edit" {
+	if rec, err := tn.Store().Get(ctx, "patients", ids[2]); err != nil || rec["given_name"] != "Laptop edit" {
 		t.Errorf("the laptop's edit of a surviving patient: %v, %v", rec, err)
 	}
 	if st, _ := laptop.State(ctx); st.Pending != 0 {

@@ -102,7 +102,7 @@ func runHistory(t *testing.T, seed uint64, replicas, steps int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := servertest.Hash(t, tn.DB())
+	want := servertest.StoreHash(t, tn)
 	for i, r := range h.reps {
 		if got := servertest.Hash(t, r); got != want {
 			t.Errorf("replica %d hash %s, server %s", i, got[:12], want[:12])
@@ -111,16 +111,16 @@ func runHistory(t *testing.T, seed uint64, replicas, steps int) {
 			t.Errorf("replica %d: %d changes still pending (err %v)", i, st.Pending, err)
 		}
 	}
-	wantConf := conflictsOf(t, tn.DB())
+	wantConf := conflictsOf(t, servertest.StoreDB(t, tn))
 	var stats []string
 	for _, tb := range clinic.Schema.Tables() {
-		recs, err := tn.DB().List(h.ctx, tb.Name, "", 100000)
+		recs, err := servertest.StoreDB(t, tn).List(h.ctx, tb.Name, "", 100000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stats = append(stats, fmt.Sprintf("%s=%d", tb.Name, len(recs)))
 	}
-	cs, _ := tn.DB().Conflicts(h.ctx, "")
+	cs, _ := servertest.StoreDB(t, tn).Conflicts(h.ctx, "")
 	t.Logf("%d writes; converged on %v, %d note conflicts", h.written, stats, len(cs))
 	for i, r := range h.reps {
 		if got := conflictsOf(t, r.DB); got != wantConf {

@@ -36,10 +36,7 @@ func BenchmarkTenantPush(b *testing.B) {
 	for _, mix := range benchMixes {
 		b.Run(fmt.Sprintf("mix=%s/batch=%d", mix.name, benchBatch), func(b *testing.B) {
 			ctx := context.Background()
-			tn, err := syncserver.OpenTenant(ctx, "bench", filepath.Join(b.TempDir(), "tenant.db"), clinic.Schema, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			tn := openTenant(b, filepath.Join(b.TempDir(), "tenant.db"), clinic.Schema)
 			defer tn.Close()
 			batches := benchBatches(b.N, benchBatch, mix.patientsOnly)
 			b.ReportAllocs()

@@ -2,11 +2,9 @@ package syncserver
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"hearth/engine"
-	"hearth/engine/sqlitestore"
 	"hearth/syncserver/token"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -19,13 +17,14 @@ import (
 // Returning an *engine.Error refuses the request with that code and writes nothing.
 type RequestHandler func(ctx context.Context, rc *RequestContext) (result any, err error)
 
-// RequestContext is what a handler works with.
+// RequestContext is what a handler works with. Its reads (Get, Select: engine.RowReader) see
+// the rows as they stand in the request's transaction, its own writes included.
 type RequestContext struct {
 	Claims token.Claims
 	Site   engine.SiteID // the calling replica
 	Args   msgpack.RawMessage
 
-	tx      *sqlitestore.Tx
+	tx      StoreTx
 	tenant  *Tenant
 	changes []engine.Change
 }
@@ -41,14 +40,16 @@ func (rc *RequestContext) Decode(v any) error {
 // Tenant returns the tenant the request runs in.
 func (rc *RequestContext) Tenant() *Tenant { return rc.tenant }
 
-// Get reads a live row as it stands inside the transaction.
-func (rc *RequestContext) Get(table, id string) (sqlitestore.Record, bool, error) {
-	return rc.tx.Row(table, id)
+var _ engine.RowReader = (*RequestContext)(nil)
+
+// Get reads a live row as it stands inside the transaction, or engine.ErrNotFound.
+func (rc *RequestContext) Get(ctx context.Context, table, id string) (engine.Record, error) {
+	return rc.tx.Get(ctx, table, id)
 }
 
-// Query runs a read-only SQL query inside the transaction, seeing its writes so far.
-func (rc *RequestContext) Query(query string, args ...any) (*sql.Rows, error) {
-	return rc.tx.Query(query, args...)
+// Select reads the live rows q selects as they stand inside the transaction.
+func (rc *RequestContext) Select(ctx context.Context, q engine.Query) ([]engine.Record, error) {
+	return rc.tx.Select(ctx, q)
 }
 
 // Write makes a change as the server: merged now, logged and fanned out when the request
@@ -68,7 +69,7 @@ func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, 
 	var result any
 	var logged []*engine.Change
 	var tailed []logEntry
-	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+	err := t.store.Update(ctx, func(tx StoreTx) error {
 		logged, tailed = nil, nil
 		rc := &RequestContext{Claims: from.Claims, Site: from.Site, Args: args, tx: tx, tenant: t}
 		res, err := h(ctx, rc)
@@ -80,7 +81,7 @@ func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, 
 		for i := range rc.changes {
 			entries[i] = logEntry{index: i, ch: &rc.changes[i]}
 		}
-		if err := t.record(tx, entries, make([]uint64, len(entries))); err != nil {
+		if err := t.record(ctx, tx, entries, make([]uint64, len(entries))); err != nil {
 			return err
 		}
 		for _, e := range entries {

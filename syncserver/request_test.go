@@ -25,12 +25,12 @@ func claimVisit(ctx context.Context, rc *syncserver.RequestContext) (any, error)
 	if rc.Claims.Role != token.RoleProvider {
 		return nil, &engine.Error{Code: engine.CodeForbidden, Message: "only providers claim patients"}
 	}
-	v, ok, err := rc.Get("visits", args.Visit)
+	v, err := rc.Get(ctx, "visits", args.Visit)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, &engine.Error{Code: "not_found", Message: "no such visit"}
+	}
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, &engine.Error{Code: "not_found", Message: "no such visit"}
 	}
 	if p, _ := v["provider_id"].(string); p != "" {
 		return nil, &engine.Error{Code: "already_claimed", Message: "another provider has this patient"}

@@ -226,9 +226,9 @@ func TestConcurrentNoteEditKeepsBothVersions(t *testing.T) {
 		}
 	}
 	tn, _ := srv.Tenant(ctx, "clinic-a")
-	want := servertest.Hash(t, tn.DB())
+	want := servertest.StoreHash(t, tn)
 	var winner any
-	for i, db := range []*sqlitestore.DB{a.DB, b.DB, c.DB, tn.DB()} {
+	for i, db := range []*sqlitestore.DB{a.DB, b.DB, c.DB, servertest.StoreDB(t, tn)} {
 		if h := servertest.Hash(t, db); h != want {
 			t.Errorf("store %d differs", i)
 		}
@@ -257,7 +257,7 @@ func TestConcurrentNoteEditKeepsBothVersions(t *testing.T) {
 	c.Sync(t)
 	a.Sync(t)
 	b.Sync(t)
-	for i, db := range []*sqlitestore.DB{a.DB, b.DB, c.DB, tn.DB()} {
+	for i, db := range []*sqlitestore.DB{a.DB, b.DB, c.DB, servertest.StoreDB(t, tn)} {
 		if cs, _ := db.Conflicts(ctx, ""); len(cs) != 0 {
 			t.Errorf("store %d still has conflicts %+v", i, cs)
 		}
@@ -311,7 +311,7 @@ func TestOlderReplicaSyncsThenUpgradesInPlace(t *testing.T) {
 		t.Fatalf("upgraded replica downloaded %d changes again (had received %d before)", n, before)
 	}
 	tn, _ := srv.Tenant(ctx, "clinic-a")
-	if h := servertest.Hash(t, tn.DB()); servertest.Hash(t, upgraded) != h || servertest.Hash(t, newer) != h {
+	if h := servertest.StoreHash(t, tn); servertest.Hash(t, upgraded) != h || servertest.Hash(t, newer) != h {
 		t.Fatal("upgraded replica did not converge with the server")
 	}
 }

@@ -1,6 +1,7 @@
 // Package syncserver is Hearth's central sync server: every clinic's replicas meet here. Each
-// tenant has its own SQLite file with the merged state and a change log; connections are
-// authenticated with signed tokens and read only the scopes their token grants.
+// tenant has its own store (TenantStore: by default one SQLite file, see sqlitetenant) with
+// the merged state and a change log; connections are authenticated with signed tokens and
+// read only the scopes their token grants.
 package syncserver
 
 import (
@@ -9,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,11 +22,17 @@ import (
 
 // Options configure a Server. Zero fields take the defaults shown.
 type Options struct {
-	DataDir string         // holds directory.db and tenants/<id>.db (required)
-	Schema  *engine.Schema // the replicated schema (required)
-	Signer  *token.Signer  // verifies connection tokens (required)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Directory lists the tenants (required; sqlitedir keeps it in the data directory). The
+	// server closes it when it closes.
+	Directory *Directory
+	Schema    *engine.Schema // the replicated schema (required)
+	Signer    *token.Signer  // verifies connection tokens (required)
+	// OpenStore opens a tenant's store on its first connection, from its directory entry
+	// (required; sqlitetenant.Opener keeps one SQLite file per tenant in the data directory).
+	// The store must have been opened with Schema.
+	OpenStore TenantOpener
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// MinSchema is the oldest client schema version accepted (default: one before Schema's).
 	MinSchema    int
 	MaxMessage   int64         // largest frame accepted, bytes (16 MiB)
@@ -48,11 +53,6 @@ type Options struct {
 	// with a retryable error and sent again by the replica.
 	PushRate       int
 	TenantPushRate int
-	// MaxTenantPages, when positive, caps each tenant store at this many SQLite pages (PRAGMA
-	// max_page_count on its writer connection; never below the store's size when opened). A
-	// push that would grow the store past it fails as it would on a full disk: for tests and
-	// drills of that case without a real full disk. Zero: no cap.
-	MaxTenantPages int
 	// Requests are the operations replicas may ask the server to run (see RequestHandler),
 	// by name. The clinic's domain package supplies them.
 	Requests map[string]RequestHandler
@@ -73,7 +73,7 @@ type Server struct {
 	up      websocket.Upgrader
 
 	mu       sync.Mutex
-	tenants  map[string]*Tenant
+	tenants  map[string]*tenantSlot
 	limits   map[string]*bucket // per-tenant push rate
 	sessions int
 	closed   bool
@@ -85,8 +85,8 @@ type Server struct {
 
 // New opens the server's data directory.
 func New(ctx context.Context, opts Options) (*Server, error) {
-	if opts.DataDir == "" || opts.Schema == nil || opts.Signer == nil {
-		return nil, errors.New("syncserver: DataDir, Schema and Signer are required")
+	if opts.Directory == nil || opts.Schema == nil || opts.Signer == nil || opts.OpenStore == nil {
+		return nil, errors.New("syncserver: Directory, Schema, Signer and OpenStore are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -130,17 +130,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.TenantPushRate == 0 {
 		opts.TenantPushRate = 100000
 	}
-	if err := os.MkdirAll(filepath.Join(opts.DataDir, "tenants"), 0o700); err != nil {
-		return nil, fmt.Errorf("syncserver: data directory: %w", err)
-	}
-	dir, err := OpenDirectory(ctx, DirectoryPath(opts.DataDir))
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
-		opts: opts, log: opts.Logger, dir: dir, metrics: newMetrics(),
+		opts: opts, log: opts.Logger, dir: opts.Directory, metrics: newMetrics(),
 		clock:   engine.NewClock(opts.Now, opts.MaxDrift),
-		tenants: map[string]*Tenant{}, limits: map[string]*bucket{}, stop: make(chan struct{}),
+		tenants: map[string]*tenantSlot{}, limits: map[string]*bucket{}, stop: make(chan struct{}),
 		// Read buffer 0: reuse the one net/http already holds for the hijacked connection. Write
 		// buffers come from a pool and are held only while a frame is written: most of a
 		// clinic's thousands of sessions are idle.
@@ -159,9 +152,6 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// DirectoryPath is where the tenant directory lives under a data directory.
-func DirectoryPath(dataDir string) string { return filepath.Join(dataDir, "directory.db") }
-
 // Directory returns the tenant directory.
 func (s *Server) Directory() *Directory { return s.dir }
 
@@ -177,32 +167,69 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+// tenantSlot is a tenant being opened or open. ready is closed once the open is over: then t
+// is the tenant, or err why it could not be opened.
+type tenantSlot struct {
+	ready chan struct{}
+	t     *Tenant
+	err   error
+}
+
 // Tenant returns the open store of a tenant listed in the directory, opening it on first use.
+// The open runs outside the server's lock, once per tenant however many connections ask at
+// once: a slow open of one clinic's store delays that clinic's connections only.
 func (s *Server) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil, errors.New("server is shutting down")
 	}
-	if t, ok := s.tenants[id]; ok {
-		return t, nil
+	slot, ok := s.tenants[id]
+	if !ok {
+		slot = &tenantSlot{ready: make(chan struct{})}
+		s.tenants[id] = slot
+		s.wg.Add(1) // Close waits for the open, then closes what it opened
+		go s.openTenant(id, slot)
 	}
-	if _, err := s.dir.Get(ctx, id); err != nil {
+	s.mu.Unlock()
+	select {
+	case <-slot.ready:
+		return slot.t, slot.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("open tenant %s: %w", id, ctx.Err())
+	}
+}
+
+// openTenant opens a tenant's store into slot. It runs on its own goroutine, under the
+// server's context rather than the first caller's: the callers waiting on it may outlive
+// that one. A failed open is forgotten, so that a later connection tries again.
+func (s *Server) openTenant(id string, slot *tenantSlot) {
+	defer s.wg.Done()
+	defer close(slot.ready)
+	slot.t, slot.err = s.open(s.ctx, id)
+	if slot.err != nil {
+		s.mu.Lock()
+		delete(s.tenants, id)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) open(ctx context.Context, id string) (*Tenant, error) {
+	info, err := s.dir.Get(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	t, err := OpenTenant(ctx, id, TenantPath(s.opts.DataDir, id), s.opts.Schema, s.opts.Now)
+	store, err := s.opts.OpenStore(ctx, info)
 	if err != nil {
+		return nil, fmt.Errorf("open tenant %s: %w", id, err)
+	}
+	t, err := OpenTenant(ctx, id, store, s.opts.Now)
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	t.clock = s.clock // one clock per server, so its writes order after every change it has seen
 	t.hooks = s.opts.Hooks
-	if s.opts.MaxTenantPages > 0 {
-		if err := t.limitPages(ctx, s.opts.MaxTenantPages); err != nil {
-			t.Close()
-			return nil, err
-		}
-	}
-	s.tenants[id] = t
 	return t, nil
 }
 
@@ -218,16 +245,19 @@ func (s *Server) tenantLimit(id string) *bucket {
 	return b
 }
 
-// TenantPath is where a tenant's store lives under a data directory.
-func TenantPath(dataDir, id string) string { return filepath.Join(dataDir, "tenants", id+".db") }
-
-// openTenants returns the tenants open now.
+// openTenants returns the tenants open now (not those being opened).
 func (s *Server) openTenants() []*Tenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	open := make([]*Tenant, 0, len(s.tenants))
-	for _, t := range s.tenants {
-		open = append(open, t)
+	for _, slot := range s.tenants {
+		select {
+		case <-slot.ready:
+			if slot.t != nil {
+				open = append(open, slot.t)
+			}
+		default:
+		}
 	}
 	return open
 }
@@ -285,8 +315,10 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	var errs []error
-	for _, t := range s.tenants {
-		errs = append(errs, t.Close())
+	for _, slot := range s.tenants { // every open is over: Close waited for them
+		if slot.t != nil {
+			errs = append(errs, slot.t.Close())
+		}
 	}
 	errs = append(errs, s.dir.Close())
 	return errors.Join(errs...)

@@ -32,7 +32,7 @@ func TestTwoReplicasConverge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ha, hb, hs := servertest.Hash(t, a), servertest.Hash(t, b), servertest.Hash(t, tn.DB())
+	ha, hb, hs := servertest.Hash(t, a), servertest.Hash(t, b), servertest.StoreHash(t, tn)
 	if ha != hb || hb != hs {
 		t.Fatalf("hashes differ: a=%s b=%s server=%s", ha, hb, hs)
 	}

@@ -118,7 +118,7 @@ func (t *tail) pull(req PullRequest, horizon uint64) (page *engine.Changes, ok b
 	return page, true
 }
 
-// scopeSet splits scopes as scopeFilter does: every scope, exact ones and "kind:*" patterns.
+// scopeSet splits scopes as LogQuery reads them: every scope, exact ones and "kind:*" patterns.
 func scopeSet(scopes []string) (all bool, exact map[string]bool, patterns []string) {
 	exact = map[string]bool{}
 	for _, s := range scopes {

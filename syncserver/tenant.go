@@ -2,40 +2,23 @@ package syncserver
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"hearth/engine"
-	"hearth/engine/sqlitestore"
 	"hearth/syncserver/token"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
-const tenantDDL = `
-CREATE TABLE IF NOT EXISTS _server_log (
-	seq INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, site INTEGER NOT NULL,
-	tbl TEXT NOT NULL, rid TEXT NOT NULL, change BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS _server_log_scope ON _server_log(scope, seq);
-CREATE TABLE IF NOT EXISTS _server_batches (key TEXT PRIMARY KEY, seqs BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS _server_replicas (
-	site INTEGER PRIMARY KEY, user TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-	cursor INTEGER NOT NULL DEFAULT 0, acked INTEGER NOT NULL DEFAULT 0, retired INTEGER NOT NULL DEFAULT 0);
-`
-
-// Tenant is one clinic's server-side store: the merged state of its replicated tables (the same
-// merge every replica runs), the change log with its monotonic sequence, the idempotency record
-// of pushed batches, and what each replica has acknowledged. It lives in its own SQLite file;
-// nothing reads across two tenants' files.
+// Tenant is one clinic on the server: the rules of push, pull, overrule and compaction over
+// its TenantStore (the merged state of its replicated tables, the change log, the record of
+// pushed batches and what each replica has acknowledged), the in-memory tail of its log and
+// the hub that wakes its live sessions. Nothing reads across two tenants' stores.
 type Tenant struct {
 	ID    string
-	db    *sqlitestore.DB
+	store TenantStore
 	hub   *hub
 	now   func() time.Time
 	site  engine.SiteID // the server's own site in this tenant, for writes made by requests
@@ -53,8 +36,12 @@ type Tenant struct {
 // Every field is optional.
 type Hooks struct {
 	// CheckPush runs for every pushed change inside the push's transaction, before the change
-	// is applied. Returning an *engine.Error refuses the whole batch with that code; rc.Write
-	// records, as the server, what the change implies (an audit entry of a write).
+	// is applied. Returning an *engine.Error refuses that change alone: it is not applied, the
+	// ack lists it as rejected with that code, and the server overrules it by writing its own
+	// state of what the change touched, so that the writer converges back; the rest of the
+	// batch is applied. Any other error fails the whole push (nothing commits, the replica
+	// retries). rc.Write records, as the server, what the change implies (an audit entry of a
+	// write).
 	CheckPush func(ctx context.Context, rc *RequestContext, ch *engine.Change) error
 	// Committed is told, after each commit, the changes it logged (pushed, or written by the
 	// server). It runs on the committing goroutine and must return quickly.
@@ -73,22 +60,16 @@ func (t *Tenant) SetHooks(h Hooks) { t.hooks = h }
 // Clock returns the clock that stamps the server's own writes in this tenant.
 func (t *Tenant) Clock() *engine.Clock { return t.clock }
 
-// OpenTenant opens or creates a tenant's store at path.
-func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now func() time.Time) (*Tenant, error) {
-	db, err := sqlitestore.Open(ctx, path, schema, sqlitestore.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("open tenant %s: %w", id, err)
+// OpenTenant serves tenant id from store, which it then owns (Close closes it; after an error
+// the caller still does). now is the clock of replicas' last-seen times (nil: time.Now).
+func OpenTenant(ctx context.Context, id string, store TenantStore, now func() time.Time) (*Tenant, error) {
+	if now == nil {
+		now = time.Now
 	}
 	var site engine.SiteID
-	err = db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		if _, err := tx.Tx.ExecContext(ctx, tenantDDL); err != nil {
-			return err
-		}
+	err := store.Update(ctx, func(tx StoreTx) error {
 		s, err := tx.Meta("site_id")
 		if err != nil {
-			return err
-		}
-		if _, err := tx.Tx.ExecContext(ctx, chainDDL); err != nil {
 			return err
 		}
 		if s == "" {
@@ -98,52 +79,30 @@ func OpenTenant(ctx context.Context, id, path string, schema *engine.Schema, now
 		site, err = engine.ParseSiteID(s)
 		return err
 	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open tenant %s: %w", id, err)
-	}
-	if now == nil {
-		now = time.Now
-	}
-	var head sql.NullInt64
-	var horizon uint64
-	err = db.Reader().QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head)
+	var log LogPage
 	if err == nil {
-		var tx *sql.Tx
-		if tx, err = db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err == nil {
-			horizon, err = metaOn(ctx, tx, "compacted_through")
-			tx.Rollback()
-		}
+		log, err = store.ReadLog(ctx, LogQuery{})
 	}
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("open tenant %s: %w", id, err)
 	}
-	t := &Tenant{ID: id, db: db, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0), tail: newTail(uint64(head.Int64))}
-	t.horizon.Store(horizon)
+	t := &Tenant{ID: id, store: store, hub: newHub(), now: now, site: site, clock: engine.NewClock(now, 0), tail: newTail(lastSeq(log))}
+	t.horizon.Store(log.Horizon)
 	return t, nil
 }
 
+// lastSeq is the newest sequence number the log has given, which the next entry follows. It is
+// the head, unless compaction removed the newest entries: those were at or below the horizon
+// (which is at most the head it was computed from), so then it is the horizon.
+func lastSeq(log LogPage) uint64 { return max(log.Head, log.Horizon) }
+
 // Close writes the progress it holds and closes the tenant's store.
 func (t *Tenant) Close() error {
-	return errors.Join(t.FlushProgress(context.Background()), t.db.Close())
+	return errors.Join(t.FlushProgress(context.Background()), t.store.Close())
 }
 
-// limitPages caps the store at n pages (see Options.MaxTenantPages). max_page_count is a setting
-// of the connection, and the store writes through its one long-lived writer connection.
-func (t *Tenant) limitPages(ctx context.Context, n int) error {
-	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		_, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("tenant %s: max pages: %w", t.ID, err)
-	}
-	return nil
-}
-
-// DB returns the tenant's store, for reads and hashing.
-func (t *Tenant) DB() *sqlitestore.DB { return t.db }
+// Store returns the tenant's store, for reads (rows, hash, replicas) that need no rules.
+func (t *Tenant) Store() TenantStore { return t.store }
 
 // Push applies a batch pushed by a replica exactly once: a batch key seen before returns the
 // original ack and changes nothing. Every change that changed the tenant's state is appended
@@ -154,17 +113,17 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 	ack := &engine.Ack{Batch: p.Batch, Seqs: make([]uint64, len(p.Changes))}
 	var logged []*engine.Change
 	var tailed []logEntry
-	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+	err := t.store.Update(ctx, func(tx StoreTx) error {
 		logged, tailed = nil, nil // a retried transaction starts over
-		var prev []byte
-		err := tx.QueryRow(`SELECT seqs FROM _server_batches WHERE key = ?`, key).Scan(&prev)
-		if err == nil {
-			return decodeStoredAck(prev, ack)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		prev, found, err := tx.Batch(key)
+		if err != nil {
 			return err
 		}
-		floor, err := compactFloor(tx)
+		if found {
+			ack.Seqs, ack.Rejected = prev.Seqs, prev.Rejected
+			return nil
+		}
+		floor, err := tx.Floor()
 		if err != nil {
 			return err
 		}
@@ -197,7 +156,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 					// its own values over what it touched, so the writer converges back.
 					ack.Rejected = append(ack.Rejected, engine.Rejection{Index: i, Code: rule.Code, Message: rule.Message})
 					before := len(rc.changes)
-					if err := t.overrule(tx, rc, ch); err != nil {
+					if err := t.overrule(ctx, tx, rc, ch); err != nil {
 						return fmt.Errorf("change %d (%s/%s): overrule: %w", i, ch.Table, ch.ID, err)
 					}
 					if len(rc.changes) > before {
@@ -226,7 +185,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 			entries = append(entries, logEntry{index: len(p.Changes) + i, ch: &rc.changes[i]})
 		}
 		seqs := make([]uint64, len(p.Changes)+len(rc.changes))
-		if err := t.record(tx, entries, seqs); err != nil {
+		if err := t.record(ctx, tx, entries, seqs); err != nil {
 			return err
 		}
 		copy(ack.Seqs, seqs)
@@ -239,12 +198,7 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 			logged = append(logged, e.ch)
 		}
 		tailed = entries
-		b, err := encodeStoredAck(ack)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO _server_batches (key, seqs, at) VALUES (?, ?, ?)`, key, b, t.now().UnixMilli())
-		return err
+		return tx.RecordBatch(key, *ack, t.now())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("push batch %s to tenant %s: %w", p.Batch, t.ID, err)
@@ -258,19 +212,27 @@ func (t *Tenant) Push(ctx context.Context, from Origin, p *engine.Push) (*engine
 
 // record logs entries (writing each one's sequence number into seqs at its index), numbers
 // the tombstones among them and links the rows of chained tables.
-func (t *Tenant) record(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) error {
+func (t *Tenant) record(ctx context.Context, tx StoreTx, entries []logEntry, seqs []uint64) error {
+	recs := make([]LogRecord, len(entries))
 	for i := range entries {
 		b, err := engine.EncodeChange(entries[i].ch)
 		if err != nil {
 			return err
 		}
 		entries[i].encoded = b
+		ch := entries[i].ch
+		recs[i] = LogRecord{Scope: ch.Scope, Site: ch.Site, Table: ch.Table, ID: ch.ID, Encoded: b}
 	}
-	if err := appendLog(tx, entries, seqs); err != nil {
+	logged, err := tx.AppendLog(recs)
+	if err != nil {
 		return err
 	}
+	if len(logged) != len(entries) {
+		return fmt.Errorf("append to log: %d sequence numbers for %d entries", len(logged), len(entries))
+	}
 	for i := range entries {
-		entries[i].seq = seqs[entries[i].index]
+		entries[i].seq = logged[i]
+		seqs[entries[i].index] = logged[i]
 	}
 	for _, e := range entries {
 		if e.ch.Delete {
@@ -279,7 +241,7 @@ func (t *Tenant) record(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) e
 			}
 		}
 	}
-	return t.chain(tx, entries)
+	return t.chain(ctx, tx, entries)
 }
 
 // committed adds a commit's log entries to the tail, wakes live sessions and tells the
@@ -299,14 +261,15 @@ func (t *Tenant) committed(entries []logEntry, logged []*engine.Change) {
 // the server's clock (which has observed the change's): the refused write then loses
 // everywhere, its writer's replica included. A row the server has never stored is deleted,
 // unless its table is append-only: such a row stays on its writer's replica alone.
-func (t *Tenant) overrule(tx *sqlitestore.Tx, rc *RequestContext, ch *engine.Change) error {
-	tb := t.db.Schema().Table(ch.Table)
+func (t *Tenant) overrule(ctx context.Context, tx StoreTx, rc *RequestContext, ch *engine.Change) error {
+	tb := t.store.Schema().Table(ch.Table)
 	if tb == nil {
 		return engine.ErrUnknownTable
 	}
 	t.clock.Observe(ch.HLC) //nolint:errcheck // the session checked the drift
-	row, ok, err := tx.Row(ch.Table, ch.ID)
-	if err != nil {
+	row, err := tx.Get(ctx, ch.Table, ch.ID)
+	ok := err == nil
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return err
 	}
 	switch {
@@ -339,74 +302,11 @@ func (t *Tenant) overrule(tx *sqlitestore.Tx, rc *RequestContext, ch *engine.Cha
 	return nil
 }
 
-// encodeStoredAck and decodeStoredAck keep a batch's ack for a retried push. Batches stored
-// before acks carried rejections hold only the sequence numbers.
-func encodeStoredAck(ack *engine.Ack) ([]byte, error) {
-	if len(ack.Rejected) == 0 {
-		return msgpack.Marshal(ack.Seqs)
-	}
-	return msgpack.Marshal(ack)
-}
-
-func decodeStoredAck(b []byte, ack *engine.Ack) error {
-	if err := msgpack.Unmarshal(b, &ack.Seqs); err == nil {
-		return nil
-	}
-	var stored engine.Ack
-	if err := msgpack.Unmarshal(b, &stored); err != nil {
-		return fmt.Errorf("stored ack: %w", err)
-	}
-	ack.Seqs, ack.Rejected = stored.Seqs, stored.Rejected
-	return nil
-}
-
 type logEntry struct {
 	seq     uint64 // set by record
 	index   int    // position in the pushed batch
 	ch      *engine.Change
 	encoded []byte
-}
-
-// appendLog appends entries to the log in multi-row inserts and writes each one's sequence
-// number into seqs. Within one insert the log's AUTOINCREMENT key gives consecutive numbers,
-// and this transaction is the only writer, so the last id tells them all.
-func appendLog(tx *sqlitestore.Tx, entries []logEntry, seqs []uint64) error {
-	for len(entries) > 0 {
-		n := 1 // a few fixed sizes, so that few statements are prepared
-		switch {
-		case len(entries) >= 64:
-			n = 64
-		case len(entries) >= 8:
-			n = 8
-		}
-		q := `INSERT INTO _server_log (scope, site, tbl, rid, change) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, n-1)
-		args := make([]any, 0, 5*n)
-		for _, e := range entries[:n] {
-			args = append(args, e.ch.Scope, int64(e.ch.Site), e.ch.Table, e.ch.ID, e.encoded)
-		}
-		r, err := tx.Exec(q, args...)
-		if err != nil {
-			return fmt.Errorf("append to log: %w", err)
-		}
-		last, err := r.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for k, e := range entries[:n] {
-			seqs[e.index] = uint64(last) - uint64(n-1-k)
-		}
-		entries = entries[n:]
-	}
-	return nil
-}
-
-func compactFloor(tx *sqlitestore.Tx) (engine.HLC, error) {
-	v, err := tx.Meta("compact_floor")
-	if err != nil || v == "" {
-		return 0, err
-	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	return engine.HLC(n), err
 }
 
 // PullRequest selects a page of the log.
@@ -430,132 +330,46 @@ func (t *Tenant) Pull(ctx context.Context, req PullRequest) (*engine.Changes, er
 
 // pullStore is Pull from the store.
 func (t *Tenant) pullStore(ctx context.Context, req PullRequest) (*engine.Changes, error) {
-	tx, err := t.db.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	log, err := t.store.ReadLog(ctx, LogQuery{After: req.Cursor, Limit: req.Limit, Scopes: req.Scopes, ExcludeSite: req.ExcludeSite})
 	if err != nil {
 		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
 	}
-	defer tx.Rollback()
-	var head sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
-		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
-	}
-	page := &engine.Changes{Cursor: req.Cursor, Head: uint64(head.Int64)}
-	if horizon, err := metaOn(ctx, tx, "compacted_through"); err == nil {
-		page.Horizon = horizon
-	} else {
-		return nil, err
-	}
-	if !head.Valid || uint64(head.Int64) <= req.Cursor {
+	page := &engine.Changes{Cursor: req.Cursor, Head: log.Head, Horizon: log.Horizon, Seqs: log.Seqs}
+	if log.Head <= req.Cursor {
 		return page, nil
 	}
-	q := `SELECT seq, change FROM _server_log WHERE seq > ?`
-	args := []any{int64(req.Cursor)}
-	if req.ExcludeSite != 0 {
-		q += ` AND site != ?`
-		args = append(args, int64(req.ExcludeSite))
-	}
-	if where, wargs := scopeFilter(req.Scopes); where != "" {
-		q += ` AND ` + where
-		args = append(args, wargs...)
-	}
-	q += ` ORDER BY seq LIMIT ?`
-	args = append(args, req.Limit)
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("pull tenant %s: %w", t.ID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var b []byte
-		if err := rows.Scan(&seq, &b); err != nil {
-			return nil, err
-		}
-		if req.Raw {
-			page.Raw = append(page.Raw, b)
-		} else {
+	if req.Raw {
+		page.Raw = log.Raw
+	} else {
+		for i, b := range log.Raw {
 			ch, err := engine.DecodeChange(b)
 			if err != nil {
-				return nil, fmt.Errorf("pull tenant %s seq %d: %w", t.ID, seq, err)
+				return nil, fmt.Errorf("pull tenant %s seq %d: %w", t.ID, log.Seqs[i], err)
 			}
 			page.Changes = append(page.Changes, ch)
 		}
-		page.Seqs = append(page.Seqs, uint64(seq))
-		page.Cursor = uint64(seq)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if n := len(log.Seqs); n > 0 {
+		page.Cursor = log.Seqs[n-1]
 	}
 	if len(page.Seqs) == req.Limit {
-		page.More = page.Cursor < uint64(head.Int64)
+		page.More = page.Cursor < log.Head
 	} else {
-		page.Cursor = uint64(head.Int64)
+		page.Cursor = log.Head
 	}
 	return page, nil
-}
-
-// scopeFilter returns the SQL condition that selects log entries in scopes (exact scopes and
-// "kind:*" patterns), or "" when scopes include every scope.
-func scopeFilter(scopes []string) (string, []any) {
-	var exact, patterns []any
-	for _, s := range scopes {
-		switch {
-		case s == engine.AllScopes:
-			return "", nil
-		case strings.HasSuffix(s, ":*"):
-			patterns = append(patterns, s) // GLOB's "*" is the pattern's: ids hold no glob characters
-		default:
-			exact = append(exact, s)
-		}
-	}
-	var terms []string
-	if len(exact) > 0 {
-		terms = append(terms, `scope IN (`+strings.TrimSuffix(strings.Repeat("?,", len(exact)), ",")+`)`)
-	}
-	for range patterns {
-		terms = append(terms, `scope GLOB ?`)
-	}
-	if len(terms) == 0 {
-		return "0", nil
-	}
-	return "(" + strings.Join(terms, " OR ") + ")", append(exact, patterns...)
-}
-
-func metaOn(ctx context.Context, tx *sql.Tx, key string) (uint64, error) {
-	var v string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM _hearth_meta WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseUint(v, 10, 64)
 }
 
 // Seen records that site connected as user and reports whether it had been retired, in which
 // case it is taken back with its cursor reset: it must re-sync from the start. It also returns
 // the compaction floor (see engine.Stale).
 func (t *Tenant) Seen(ctx context.Context, site engine.SiteID, user string) (retired bool, floor engine.HLC, err error) {
-	now := t.now().UnixMilli()
-	err = t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+	err = t.store.Update(ctx, func(tx StoreTx) error {
 		var err error
-		if floor, err = compactFloor(tx); err != nil {
+		if floor, err = tx.Floor(); err != nil {
 			return err
 		}
-		var r int
-		err = tx.QueryRow(`SELECT retired FROM _server_replicas WHERE site = ?`, int64(site)).Scan(&r)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.Exec(`INSERT INTO _server_replicas (site, user, first_seen, last_seen) VALUES (?, ?, ?, ?)`, int64(site), user, now, now)
-			return err
-		case err != nil:
-			return err
-		}
-		retired = r != 0
-		_, err = tx.Exec(`UPDATE _server_replicas SET user = ?, last_seen = ?, retired = 0,
-			cursor = CASE WHEN retired THEN 0 ELSE cursor END, acked = CASE WHEN retired THEN 0 ELSE acked END WHERE site = ?`,
-			user, now, int64(site))
+		retired, err = tx.Seen(site, user, t.now())
 		return err
 	})
 	if err != nil {
@@ -593,10 +407,9 @@ func (t *Tenant) FlushProgress(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
+	err := t.store.Update(ctx, func(tx StoreTx) error {
 		for site, p := range pending {
-			if _, err := tx.Exec(`UPDATE _server_replicas SET cursor = ?, acked = max(acked, ?), last_seen = ? WHERE site = ?`,
-				int64(p.cursor), int64(p.acked), p.at, int64(site)); err != nil {
+			if err := tx.SetProgress(site, p.cursor, p.acked, time.UnixMilli(p.at)); err != nil {
 				return err
 			}
 		}
@@ -635,55 +448,26 @@ func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactR
 	if err := t.FlushProgress(ctx); err != nil {
 		return res, err
 	}
-	err := t.db.Update(ctx, func(tx *sqlitestore.Tx) error {
-		r, err := tx.Exec(`UPDATE _server_replicas SET retired = 1 WHERE retired = 0 AND last_seen < ?`, t.now().Add(-retention).UnixMilli())
+	err := t.store.Update(ctx, func(tx StoreTx) error {
+		var err error
+		if res.Retired, err = tx.Retire(t.now().Add(-retention)); err != nil {
+			return err
+		}
+		horizon, ok, err := tx.MinAcked()
 		if err != nil {
 			return err
 		}
-		if res.Retired, err = r.RowsAffected(); err != nil {
-			return err
-		}
-		var horizon, head sql.NullInt64
-		if err := tx.QueryRow(`SELECT min(acked) FROM _server_replicas WHERE retired = 0`).Scan(&horizon); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(`SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
-			return err
-		}
-		if !horizon.Valid {
-			horizon = head // no active replica: everything is acknowledged by all who remain
-		}
-		if !horizon.Valid || horizon.Int64 == 0 {
-			return nil
-		}
-		res.Horizon = uint64(horizon.Int64)
-		var floor sql.NullInt64
-		if err := tx.QueryRow(`SELECT max(hlc) FROM _hearth_tombstones WHERE seq > 0 AND seq <= ?`, horizon.Int64).Scan(&floor); err != nil {
-			return err
-		}
-		// A row's history up to its delete goes; writes after the delete (which revived some
-		// columns) stay.
-		if _, err := tx.Exec(`DELETE FROM _server_log WHERE seq <= ? AND EXISTS (SELECT 1 FROM _hearth_tombstones t
-			WHERE t.tbl = _server_log.tbl AND t.id = _server_log.rid AND t.seq > 0 AND t.seq <= ? AND _server_log.seq <= t.seq)`,
-			horizon.Int64, horizon.Int64); err != nil {
-			return fmt.Errorf("compact log: %w", err)
-		}
-		// Notes of deleted rows are already gone (merge prunes them); drop the tombstones.
-		if res.Tombstones, err = tx.CompactTombstones(res.Horizon); err != nil {
-			return err
-		}
-		if floor.Valid {
-			old, err := compactFloor(tx)
-			if err != nil {
+		if !ok { // no active replica: everything is acknowledged by all who remain
+			if horizon, err = tx.Head(); err != nil {
 				return err
 			}
-			if engine.HLC(floor.Int64) > old {
-				if err := tx.SetMeta("compact_floor", strconv.FormatInt(floor.Int64, 10)); err != nil {
-					return err
-				}
-			}
 		}
-		return tx.SetMeta("compacted_through", strconv.FormatUint(res.Horizon, 10))
+		if horizon == 0 {
+			return nil
+		}
+		res.Horizon = horizon
+		res.Tombstones, err = tx.Compact(horizon)
+		return err
 	})
 	if err != nil {
 		return res, fmt.Errorf("compact tenant %s: %w", t.ID, err)
@@ -695,7 +479,7 @@ func (t *Tenant) Compact(ctx context.Context, retention time.Duration) (CompactR
 			return res, err
 		}
 		t.horizon.Store(max(t.horizon.Load(), res.Horizon))
-		t.tail.reset(head)
+		t.tail.reset(lastSeq(LogPage{Head: head, Horizon: res.Horizon}))
 	}
 	return res, nil
 }
@@ -716,30 +500,18 @@ func (t *Tenant) Replicas(ctx context.Context) ([]ReplicaInfo, error) {
 	if err := t.FlushProgress(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := t.db.Reader().QueryContext(ctx, `SELECT site, user, first_seen, last_seen, cursor, acked, retired FROM _server_replicas ORDER BY first_seen`)
+	rs, err := t.store.Replicas(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("replicas of tenant %s: %w", t.ID, err)
 	}
-	defer rows.Close()
-	var out []ReplicaInfo
-	for rows.Next() {
-		var r ReplicaInfo
-		var site, first, last, cursor, acked int64
-		if err := rows.Scan(&site, &r.User, &first, &last, &cursor, &acked, &r.Retired); err != nil {
-			return nil, err
-		}
-		r.Site, r.Cursor, r.Acked = engine.SiteID(site), uint64(cursor), uint64(acked)
-		r.FirstSeen, r.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return rs, nil
 }
 
 // Head returns the newest log position (0 for an empty log).
 func (t *Tenant) Head(ctx context.Context) (uint64, error) {
-	var head sql.NullInt64
-	if err := t.db.Reader().QueryRowContext(ctx, `SELECT max(seq) FROM _server_log`).Scan(&head); err != nil {
+	log, err := t.store.ReadLog(ctx, LogQuery{})
+	if err != nil {
 		return 0, fmt.Errorf("head of tenant %s: %w", t.ID, err)
 	}
-	return uint64(head.Int64), nil
+	return log.Head, nil
 }

@@ -10,7 +10,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"hearth/syncserver"
+	"hearth/syncserver/sqlitetenant"
 )
 
 // TestClinicCLIHelp checks that the workflow commands are listed and describe themselves.
@@ -250,7 +250,7 @@ func TestClinicCLISession(t *testing.T) {
 	}
 
 	// Someone edits an audit entry behind the server's back: verify names the broken link.
-	db, err := sql.Open("sqlite3", syncserver.TenantPath(data, tenant))
+	db, err := sql.Open("sqlite3", sqlitetenant.Path(data, tenant))
 	if err != nil {
 		t.Fatal(err)
 	}

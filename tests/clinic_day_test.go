@@ -653,7 +653,7 @@ func (d *dayRun) serverRow(table, id string) map[string]any {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	r, err := tn.DB().Get(d.ctx, table, id)
+	r, err := tn.Store().Get(d.ctx, table, id)
 	if err != nil {
 		d.t.Fatalf("server %s/%s: %v", table, id, err)
 	}
@@ -681,7 +681,7 @@ func (d *dayRun) checkClaims() {
 	}
 	tn, _ := d.srv.Tenant(d.ctx, "clinic-a")
 	var claims, visits int
-	err := tn.DB().Reader().QueryRowContext(d.ctx, `SELECT count(*), count(DISTINCT record_id) FROM audit_events WHERE action = ?`, clinic.ActionClaim).Scan(&claims, &visits)
+	err := servertest.StoreDB(d.t, tn).Reader().QueryRowContext(d.ctx, `SELECT count(*), count(DISTINCT record_id) FROM audit_events WHERE action = ?`, clinic.ActionClaim).Scan(&claims, &visits)
 	if err != nil || claims != visits || claims != seen {
 		d.t.Errorf("claims in the audit trail: %d for %d visits (%v); the day made %d", claims, visits, err, seen)
 	}
@@ -703,11 +703,11 @@ func (d *dayRun) checkChat() {
 		return n
 	}
 	tn, _ := d.srv.Tenant(d.ctx, "clinic-a")
-	if n := count(tn.DB(), ""); n != len(d.chat) {
+	if n := count(servertest.StoreDB(d.t, tn), ""); n != len(d.chat) {
 		d.t.Errorf("server holds %d chat messages, %d were sent", n, len(d.chat))
 	}
 	for id := range d.chat {
-		if n := count(tn.DB(), "WHERE id = ?", id); n != 1 {
+		if n := count(servertest.StoreDB(d.t, tn), "WHERE id = ?", id); n != 1 {
 			d.t.Fatalf("message %s is on the server %d times", id, n)
 		}
 	}
@@ -752,12 +752,12 @@ func (d *dayRun) checkAudit() {
 	}
 	// One patient's history, as "who accessed patient X" answers it.
 	v := d.sortedVisits()[0]
-	got, err := clinicapi.Accesses(d.ctx, tn.DB().Reader(), v.patient, time.Unix(0, 0), time.Now().Add(time.Hour))
+	got, err := clinicapi.Accesses(d.ctx, tn.Store(), v.patient, time.Unix(0, 0), time.Now().Add(time.Hour))
 	if err != nil || len(got) == 0 {
 		d.t.Errorf("accesses to one patient: %v, %v", got, err)
 	}
 	var uploaded int
-	if err := tn.DB().Reader().QueryRowContext(d.ctx, `SELECT count(*) FROM audit_events WHERE actor = 'desk-1' AND action = ?`, clinic.ActionRead).Scan(&uploaded); err != nil || uploaded != d.offlineReads || uploaded == 0 {
+	if err := servertest.StoreDB(d.t, tn).Reader().QueryRowContext(d.ctx, `SELECT count(*) FROM audit_events WHERE actor = 'desk-1' AND action = ?`, clinic.ActionRead).Scan(&uploaded); err != nil || uploaded != d.offlineReads || uploaded == 0 {
 		d.t.Errorf("reads recorded by desk-1 while offline: %d on the server (%v), %d made", uploaded, err, d.offlineReads)
 	}
 	d.t.Logf("audit chain verifies: %d links = %d accesses (%d reads recorded offline); %d checks that patients waiting with nobody on shift were told", rep.Links, d.accesses, d.offlineReads, d.toldChecks)

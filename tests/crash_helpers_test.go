@@ -23,7 +23,7 @@ import (
 	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
-	"hearth/syncserver"
+	"hearth/syncserver/sqlitetenant"
 )
 
 // crashSeed returns the seed of a randomized crash test, printed so that a failure can be
@@ -307,7 +307,7 @@ type crashStore struct {
 
 func openCrashStore(t testing.TB, data, tenant string) *crashStore {
 	t.Helper()
-	path := syncserver.TenantPath(data, tenant)
+	path := sqlitetenant.Path(data, tenant)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("server store of %s: %v", tenant, err)
 	}

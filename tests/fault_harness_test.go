@@ -22,7 +22,7 @@ import (
 	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
-	"hearth/syncserver"
+	"hearth/syncserver/sqlitetenant"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -255,7 +255,7 @@ func serverHash(t testing.TB, srv *server, tenant string) string {
 // openTenantStore opens a tenant's store in a server's data directory (as hearthctl does).
 func openTenantStore(t testing.TB, srv *server, tenant string) *sqlitestore.DB {
 	t.Helper()
-	db, err := sqlitestore.Open(context.Background(), syncserver.TenantPath(srv.Data, tenant), clinic.Schema, sqlitestore.Options{})
+	db, err := sqlitestore.Open(context.Background(), sqlitetenant.Path(srv.Data, tenant), clinic.Schema, sqlitestore.Options{})
 	if err != nil {
 		t.Fatalf("open tenant %s store: %v", tenant, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
 	"hearth/syncserver"
+	"hearth/syncserver/sqlitetenant"
 	"hearth/syncserver/token"
 )
 
@@ -213,7 +214,7 @@ func runSpike(b *testing.B) spikeResult {
 
 	paths := make([]string, len(clinics))
 	for c, cl := range clinics {
-		paths[c] = syncserver.TenantPath(srv.Data, cl.id)
+		paths[c] = sqlitetenant.Path(srv.Data, cl.id)
 	}
 	audit := openSpikeAuditReader(b, paths)
 	defer audit.close()
@@ -779,12 +780,17 @@ func spikeCheckTenant(b *testing.B, data string, cl *spikeClinic, logTables, vis
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	t, err := syncserver.OpenTenant(ctx, cl.id, syncserver.TenantPath(data, cl.id), clinic.Schema, nil)
+	store, err := sqlitetenant.Open(ctx, sqlitetenant.Path(data, cl.id), clinic.Schema, sqlitetenant.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	t, err := syncserver.OpenTenant(ctx, cl.id, store, nil)
+	if err != nil {
+		store.Close()
+		b.Fatal(err)
+	}
 	defer t.Close()
-	db := t.DB().Reader()
+	db := store.DB().Reader()
 	group := func(q string, into map[string]int64) {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {

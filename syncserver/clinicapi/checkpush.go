@@ -17,15 +17,11 @@ import (
 // write was made (its HLC), which for a write made offline is earlier than its arrival.
 func (s *Service) checkPush(ctx context.Context, rc *syncserver.RequestContext, ch *engine.Change) error {
 	a := actor(rc)
-	cur, ok, err := rc.Get(ch.Table, ch.ID)
+	current, _, err := get(ctx, rc, ch.Table, ch.ID)
 	if err != nil {
 		return err
 	}
-	var current clinic.Row
-	if ok {
-		current = clinic.Row(cur)
-	}
-	look := lookup(rc)
+	look := lookup(ctx, rc)
 	if err := clinic.CheckWrite(a, ch, current, look); err != nil {
 		return refusal(err)
 	}

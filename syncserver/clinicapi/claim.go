@@ -19,7 +19,7 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 		return nil, err
 	}
 	a := actor(rc)
-	v, ok, err := rc.Get("visits", args.Visit)
+	v, ok, err := get(ctx, rc, "visits", args.Visit)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 		}
 		return nil, refuse(clinic.CodeAlreadyClaimed, "another provider is already seeing this patient; pick another from the queue")
 	}
-	me, isStaff, err := rc.Get("staff", a.User)
+	me, isStaff, err := get(ctx, rc, "staff", a.User)
 	if err != nil {
 		return nil, err
 	}
@@ -48,19 +48,12 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 	if on, _ := me["on_shift"].(int64); on == 0 {
 		return nil, refuse(clinic.CodeOffShift, "you are off shift; start your shift to take patients")
 	}
-	rows, err := rc.Query(`SELECT id FROM visits WHERE provider_id = ? AND status = ? LIMIT 1`, rc.Claims.User, clinic.StatusInVisit)
+	current, err := rc.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{
+		{Col: "provider_id", Op: engine.Eq, Value: rc.Claims.User}, {Col: "status", Op: engine.Eq, Value: clinic.StatusInVisit}}, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	current := ""
-	if rows.Next() {
-		err = rows.Scan(&current)
-	}
-	rows.Close()
-	if err != nil {
-		return nil, err
-	}
-	if current != "" {
+	if len(current) > 0 {
 		return nil, refuse(clinic.CodeBusy, "you are already in a visit; end it or put that patient back in the queue first")
 	}
 	now := s.cfg.Now()
@@ -84,7 +77,7 @@ func (s *Service) release(ctx context.Context, rc *syncserver.RequestContext) (a
 	if err := rc.Decode(&args); err != nil {
 		return nil, err
 	}
-	v, ok, err := rc.Get("visits", args.Visit)
+	v, ok, err := get(ctx, rc, "visits", args.Visit)
 	if err != nil {
 		return nil, err
 	}

@@ -274,7 +274,7 @@ func TestPushRulesAndAudit(t *testing.T) {
 	}
 	// Writes are audited at the time they were made (their HLC, wall time here), reads and
 	// requests on the clinic's clock (simulated here): ask for all time.
-	got, err := clinicapi.Accesses(ctx, tn.DB().Reader(), in.Patient, time.Unix(0, 0), time.Now().Add(time.Hour))
+	got, err := clinicapi.Accesses(ctx, tn.Store(), in.Patient, time.Unix(0, 0), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,11 +332,11 @@ func TestRefusedWritesConverge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tn.DB().Get(ctx, "chat_messages", chat); err != nil {
+	if _, err := tn.Store().Get(ctx, "chat_messages", chat); err != nil {
 		t.Errorf("the allowed message in the same batch did not arrive: %v", err)
 	}
 	staff := token.Claims{Scopes: token.StaffScopes}
-	b, err := tn.DB().HashFor(ctx, staff.Grants)
+	b, err := tn.Store().Hash(ctx, staff.Grants)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package clinicapi
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"hearth/engine"
@@ -53,7 +54,7 @@ func (s *Service) recompute(t *syncserver.Tenant) {
 	defer cancel()
 	server := syncserver.Origin{Claims: token.Claims{Tenant: t.ID, User: "server", Role: clinic.RoleAdmin}}
 	_, err := t.Run(ctx, server, nil, func(ctx context.Context, rc *syncserver.RequestContext) (any, error) {
-		return nil, s.writeEstimates(rc)
+		return nil, s.writeEstimates(ctx, rc)
 	})
 	if err != nil && s.ctx.Err() == nil {
 		s.cfg.Logger.Warn("wait-time estimates not updated", "tenant", t.ID, "err", err)
@@ -62,14 +63,14 @@ func (s *Service) recompute(t *syncserver.Tenant) {
 
 // writeEstimates recomputes every waiting patient's estimate and clears those of patients who
 // left the queue.
-func (s *Service) writeEstimates(rc *syncserver.RequestContext) error {
+func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestContext) error {
 	now := s.cfg.Now()
-	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
+	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return err
 	}
 	for visit, e := range st.Estimates(now, s.cfg.TypicalVisit) {
-		old, ok, err := rc.Get("visit_estimates", visit)
+		old, ok, err := get(ctx, rc, "visit_estimates", visit)
 		if err != nil {
 			return err
 		}
@@ -80,26 +81,37 @@ func (s *Service) writeEstimates(rc *syncserver.RequestContext) error {
 			return err
 		}
 	}
-	rows, err := rc.Query(`SELECT e.id FROM visit_estimates e JOIN visits v ON v.id = e.id WHERE e.position > 0 AND v.status != ?`, clinic.StatusWaiting)
+	gone, err := leftQueue(ctx, rc)
 	if err != nil {
 		return err
 	}
-	var gone []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		gone = append(gone, id)
-	}
-	rows.Close()
 	for _, id := range gone {
 		if err := writeEstimate(rc, id, clinic.Estimate{Known: true}, now); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// leftQueue returns the visits whose estimate still gives a place in the queue (position > 0)
+// though the visit is no longer waiting.
+func leftQueue(ctx context.Context, rc *syncserver.RequestContext) ([]string, error) {
+	ests, err := rc.Select(ctx, engine.Query{Table: "visit_estimates", Where: []engine.Cond{{Col: "position", Op: engine.Ge, Value: int64(1)}}})
+	if err != nil {
+		return nil, fmt.Errorf("read estimates: %w", err)
+	}
+	var gone []string
+	for _, e := range ests {
+		id, _ := e["id"].(string)
+		v, ok, err := get(ctx, rc, "visits", id)
+		if err != nil {
+			return nil, fmt.Errorf("read estimates: %w", err)
+		}
+		if status, isSet := v["status"].(string); ok && isSet && status != clinic.StatusWaiting {
+			gone = append(gone, id)
+		}
+	}
+	return gone, nil
 }
 
 // moved reports whether estimate e differs enough from the stored row to be written. The

@@ -2,7 +2,6 @@ package clinicapi
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,7 +22,7 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	}
 	args.Region = strings.ToUpper(strings.TrimSpace(args.Region))
 	now := s.cfg.Now()
-	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
+	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 	if err := in.Normalize(now); err != nil {
 		return nil, refusal(err)
 	}
-	st, err := clinicsql.Load(rc, now, s.cfg.TypicalVisit)
+	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +78,7 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 		}
 		return res, nil
 	}
-	patient, isNew, err := matchPatient(rc, in)
+	patient, isNew, err := matchPatient(ctx, rc, in)
 	if err != nil {
 		return nil, err
 	}
@@ -137,22 +136,21 @@ func waitMS(e clinic.Estimate) int64 {
 
 // matchPatient finds the patient an intake describes (see clinic.SamePerson), by birth date
 // first: the patients_birth index keeps this to a handful of rows.
-func matchPatient(rc *syncserver.RequestContext, in clinic.Intake) (id string, isNew bool, err error) {
-	rows, err := rc.Query(`SELECT id, given_name, family_name, birth_date, phone, email FROM patients WHERE birth_date = ? ORDER BY id`, in.BirthDate)
+func matchPatient(ctx context.Context, rc *syncserver.RequestContext, in clinic.Intake) (id string, isNew bool, err error) {
+	recs, err := rc.Select(ctx, engine.Query{Table: "patients", Where: []engine.Cond{{Col: "birth_date", Op: engine.Eq, Value: in.BirthDate}}})
 	if err != nil {
 		return "", false, fmt.Errorf("intake: match patient: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var pid string
-		var given, family, birth, phone, email sql.NullString
-		if err := rows.Scan(&pid, &given, &family, &birth, &phone, &email); err != nil {
-			return "", false, err
+	for _, rec := range recs {
+		row := clinic.Row{}
+		for _, col := range []string{"given_name", "family_name", "birth_date", "phone", "email"} {
+			v, _ := rec[col].(string) // NULL reads as ""
+			row[col] = v
 		}
-		row := clinic.Row{"given_name": given.String, "family_name": family.String, "birth_date": birth.String, "phone": phone.String, "email": email.String}
 		if clinic.SamePerson(row, in) {
-			return pid, false, nil
+			id, _ := rec["id"].(string)
+			return id, false, nil
 		}
 	}
-	return "", true, rows.Err()
+	return "", true, nil
 }

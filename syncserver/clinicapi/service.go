@@ -100,11 +100,22 @@ func actor(rc *syncserver.RequestContext) clinic.Actor {
 }
 
 // lookup reads rows inside the request's transaction for the rules.
-func lookup(rc *syncserver.RequestContext) clinic.Lookup {
+func lookup(ctx context.Context, rc *syncserver.RequestContext) clinic.Lookup {
 	return func(table, id string) (clinic.Row, bool, error) {
-		r, ok, err := rc.Get(table, id)
-		return clinic.Row(r), ok, err
+		return get(ctx, rc, table, id)
 	}
+}
+
+// get reads a live row inside the request's transaction; ok is false when there is none.
+func get(ctx context.Context, rc *syncserver.RequestContext, table, id string) (row clinic.Row, ok bool, err error) {
+	rec, err := rc.Get(ctx, table, id)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return clinic.Row(rec), true, nil
 }
 
 // refusal turns a rule's error into the refusal a client sees, keeping its message; other

@@ -16,6 +16,8 @@ import (
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
 	"hearth/syncserver"
+	"hearth/syncserver/sqlitedir"
+	"hearth/syncserver/sqlitetenant"
 	"hearth/syncserver/token"
 )
 
@@ -42,13 +44,18 @@ func Start(t testing.TB, schema *engine.Schema, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := syncserver.Options{DataDir: dir, Schema: schema, Signer: signer, CompactEvery: -1,
-		Logger: slog.New(slog.DiscardHandler)}
+	directory, err := sqlitedir.OpenDirectory(context.Background(), sqlitedir.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := syncserver.Options{Directory: directory, Schema: schema, Signer: signer, CompactEvery: -1,
+		OpenStore: sqlitetenant.Opener(dir, schema, sqlitetenant.Options{}), Logger: slog.New(slog.DiscardHandler)}
 	if opts.Tweak != nil {
 		opts.Tweak(&so)
 	}
 	srv, err := syncserver.New(context.Background(), so)
 	if err != nil {
+		directory.Close()
 		t.Fatal(err)
 	}
 	if opts.Tenants == nil {
@@ -137,4 +144,25 @@ func Hash(t testing.TB, db interface {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// StoreHash returns the canonical state hash of a tenant's whole store.
+func StoreHash(t testing.TB, tn *syncserver.Tenant) string {
+	t.Helper()
+	h, err := tn.Store().Hash(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// StoreDB returns the SQLite file under a tenant opened by Start, for the tests that read
+// what only a SQLite store has (note conflicts, raw rows).
+func StoreDB(t testing.TB, tn *syncserver.Tenant) *sqlitestore.DB {
+	t.Helper()
+	st, ok := tn.Store().(*sqlitetenant.Store)
+	if !ok {
+		t.Fatalf("tenant %s is not on a SQLite store", tn.ID)
+	}
+	return st.DB()
 }

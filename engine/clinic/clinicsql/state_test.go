@@ -45,7 +45,7 @@ func TestLoadAndEstimate(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	st, err := clinicsql.Load(r.Reader(), now, 30*time.Minute)
+	st, err := clinicsql.Load(context.Background(), r, now, 30*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

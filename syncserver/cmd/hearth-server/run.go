@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/clinicapi"
+	"hearth/syncserver/sqlitedir"
 	"hearth/syncserver/token"
 )
 
@@ -46,16 +48,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer svc.Close()
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	dir, err := sqlitedir.OpenDirectory(ctx, sqlitedir.Path(cfg.Data))
+	if err != nil {
+		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
+	}
 	opts := syncserver.Options{
-		DataDir: cfg.Data, Schema: clinic.Schema, Signer: signer, Logger: log,
+		Directory: dir, Schema: clinic.Schema, Signer: signer, Logger: log,
 		MaxBatch: cfg.MaxBatch, PageSize: cfg.PageSize, MaxDrift: cfg.MaxDrift,
 		Retention: cfg.Retention, CompactEvery: cfg.CompactEvery,
 		MaxSessions: cfg.MaxSessions, PushRate: cfg.PushRate, TenantPushRate: cfg.TenantRate,
-		MaxTenantPages: cfg.MaxTenantPages,
+		OpenStore: storeOpener(cfg),
 	}
 	svc.Install(&opts)
 	srv, err := syncserver.New(ctx, opts)
 	if err != nil {
+		dir.Close()
 		return fmt.Errorf("open data directory %s: %w", cfg.Data, err)
 	}
 	defer srv.Close()

@@ -16,6 +16,7 @@ import (
 	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/clinicapi"
+	"hearth/syncserver/sqlitetenant"
 )
 
 const auditHelp = `Usage: hearthctl audit verify --data DIR --tenant T
@@ -49,18 +50,33 @@ func runAudit(ctx context.Context, c *cli, args []string) error {
 // openTenantStore opens tenant's store in the data directory, refusing to create one for a
 // mistyped tenant or directory.
 func openTenantStore(ctx context.Context, cmd, data, tenant string) (*syncserver.Tenant, error) {
-	path := syncserver.TenantPath(data, tenant)
+	store, err := openStore(ctx, cmd, data, tenant)
+	if err != nil {
+		return nil, err
+	}
+	t, err := syncserver.OpenTenant(ctx, tenant, store, nil)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return t, nil
+}
+
+// openStore opens tenant's store in the data directory (a SQLite file, the server's default),
+// refusing to create one for a mistyped tenant or directory.
+func openStore(ctx context.Context, cmd, data, tenant string) (syncserver.TenantStore, error) {
+	path := sqlitetenant.Path(data, tenant)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no store for tenant %q in %s (unknown tenant, or nothing synced yet)", cmd, tenant, data)
 		}
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
-	t, err := syncserver.OpenTenant(ctx, tenant, path, clinic.Schema, nil)
+	store, err := sqlitetenant.Open(ctx, path, clinic.Schema, sqlitetenant.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cmd, err)
+		return nil, fmt.Errorf("%s: tenant %s: %w", cmd, tenant, err)
 	}
-	return t, nil
+	return store, nil
 }
 
 func runAuditVerify(ctx context.Context, c *cli, args []string) error {
@@ -156,7 +172,7 @@ includes that whole day. Without them: all time. Only ids are printed, never pat
 		return err
 	}
 	defer t.Close()
-	entries, err := clinicapi.Accesses(ctx, t.DB().Reader(), *patient, from, to)
+	entries, err := clinicapi.Accesses(ctx, t.Store(), *patient, from, to)
 	if err != nil {
 		return fmt.Errorf("audit who: %w", err)
 	}

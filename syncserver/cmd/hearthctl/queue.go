@@ -123,9 +123,8 @@ func readQueue(ctx context.Context, rep *sqlitestore.Replica, region string) ([]
 	if err != nil {
 		return nil, nil, err
 	}
-	db := rep.Reader()
 	now := time.Now()
-	st, err := clinicsql.Load(db, now, typicalVisit)
+	st, err := clinicsql.Load(ctx, rep, now, typicalVisit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("estimate waits: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hearth/syncserver"
+	"hearth/syncserver/sqlitedir"
 )
 
 const tenantHelp = `Usage: hearthctl tenant create --data DIR --id ID [--name NAME] [--region R] [--node N]
@@ -73,7 +74,7 @@ digits and dashes. The data directory is created if it does not exist.
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("tenant create: data directory: %w", err)
 	}
-	dir, err := syncserver.OpenDirectory(ctx, syncserver.DirectoryPath(*data))
+	dir, err := sqlitedir.OpenDirectory(ctx, sqlitedir.Path(*data))
 	if err != nil {
 		return fmt.Errorf("tenant create: %w", err)
 	}
@@ -91,14 +92,14 @@ digits and dashes. The data directory is created if it does not exist.
 
 // openExistingDirectory opens DATA/directory.db, refusing to create one in a mistyped path.
 func openExistingDirectory(ctx context.Context, data string) (*syncserver.Directory, error) {
-	path := syncserver.DirectoryPath(data)
+	path := sqlitedir.Path(data)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no tenant directory at %s: start hearth-server with --data %s or run hearthctl tenant create", path, data)
 		}
 		return nil, err
 	}
-	return syncserver.OpenDirectory(ctx, path)
+	return sqlitedir.OpenDirectory(ctx, path)
 }
 
 func runTenantList(ctx context.Context, c *cli, args []string) error {

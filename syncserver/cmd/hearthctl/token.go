@@ -10,6 +10,7 @@ import (
 
 	"hearth/engine"
 	"hearth/syncserver"
+	"hearth/syncserver/sqlitedir"
 	"hearth/syncserver/token"
 )
 
@@ -101,10 +102,10 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 // checkTenantListed fails when the data directory has a tenant directory without the tenant:
 // a token for it would be refused at every sync.
 func checkTenantListed(ctx context.Context, data, tenant string) error {
-	if _, err := os.Stat(syncserver.DirectoryPath(data)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(sqlitedir.Path(data)); errors.Is(err, fs.ErrNotExist) {
 		return nil // no server has run here yet; the tenant may be created later
 	}
-	dir, err := syncserver.OpenDirectory(ctx, syncserver.DirectoryPath(data))
+	dir, err := sqlitedir.OpenDirectory(ctx, sqlitedir.Path(data))
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
