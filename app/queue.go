@@ -10,7 +10,6 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
 )
 
 // Queue is the queue screen: the waiting patients of the caregiver's regions with their
@@ -35,7 +34,7 @@ func (q *Queue) View() (QueueView, error) {
 func (a *App) queueView(ctx context.Context, l *live, id Identity) (QueueView, error) {
 	db := l.rep
 	now := a.cfg.Now()
-	st, err := clinicsql.Load(ctx, l.rep, now, a.cfg.TypicalVisit)
+	st, err := clinic.LoadState(ctx, l.rep, now, a.cfg.TypicalVisit)
 	if err != nil {
 		return QueueView{}, fmt.Errorf("read the queue: %w", err)
 	}

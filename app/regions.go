@@ -8,7 +8,6 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
 )
 
 // Regions is the busy toggle and hours of each state the clinic serves.
@@ -24,7 +23,7 @@ func (r *Regions) List() ([]RegionSettings, error) {
 	ctx := context.Background()
 	db := l.rep
 	now := r.a.cfg.Now()
-	st, err := clinicsql.Load(ctx, l.rep, now, r.a.cfg.TypicalVisit)
+	st, err := clinic.LoadState(ctx, l.rep, now, r.a.cfg.TypicalVisit)
 	if err != nil {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}

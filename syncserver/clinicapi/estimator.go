@@ -7,7 +7,6 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 )
@@ -65,7 +64,7 @@ func (s *Service) recompute(t *syncserver.Tenant) {
 // left the queue.
 func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestContext) error {
 	now := s.cfg.Now()
-	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
+	st, err := clinic.LoadState(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 )
@@ -22,7 +21,7 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	}
 	args.Region = strings.ToUpper(strings.TrimSpace(args.Region))
 	now := s.cfg.Now()
-	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
+	st, err := clinic.LoadState(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +39,7 @@ func (s *Service) intakeStatus(ctx context.Context, rc *syncserver.RequestContex
 	return out, nil
 }
 
-func status(r clinic.Region, st *clinicsql.State, now time.Time) clinic.RegionStatus {
+func status(r clinic.Region, st *clinic.State, now time.Time) clinic.RegionStatus {
 	waiting := st.WaitingIn(r.Code)
 	a := clinic.Admit(r, now, waiting, st.LicensedOnShift(r.Code))
 	rs := clinic.RegionStatus{Code: r.Code, Name: r.Name, Open: a.Open, Reason: a.Reason, Notice: a.Notice, Waiting: waiting}
@@ -62,7 +61,7 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 	if err := in.Normalize(now); err != nil {
 		return nil, refusal(err)
 	}
-	st, err := clinicsql.Load(ctx, rc, now, s.cfg.TypicalVisit)
+	st, err := clinic.LoadState(ctx, rc, now, s.cfg.TypicalVisit)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
 	"hearth/engine/sqlitestore"
 )
 
@@ -124,7 +123,7 @@ func readQueue(ctx context.Context, rep *sqlitestore.Replica, region string) ([]
 		return nil, nil, err
 	}
 	now := time.Now()
-	st, err := clinicsql.Load(ctx, rep, now, typicalVisit)
+	st, err := clinic.LoadState(ctx, rep, now, typicalVisit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("estimate waits: %w", err)
 	}

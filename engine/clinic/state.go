@@ -1,9 +1,4 @@
-// Package clinicsql reads the clinic's state for its rules (admission, wait estimates) from
-// any store of the clinic schema through engine.RowReader: the sync server inside a request's
-// transaction, the desktop and hearthctl from a replica. The rules themselves are in
-// engine/clinic; the reads are the ones the schema's local indexes serve (visits_queue,
-// visits_provider).
-package clinicsql
+package clinic
 
 import (
 	"context"
@@ -11,33 +6,32 @@ import (
 	"time"
 
 	"hearth/engine"
-	"hearth/engine/clinic"
 )
 
 // State is what admission and wait estimates are computed from: the regions' settings, the
 // patients waiting, the providers with when each is expected to be free, and each region's
 // typical visit length.
 type State struct {
-	Regions   map[string]clinic.Region
-	Waiting   []clinic.Waiting
-	Providers []clinic.Provider
+	Regions   map[string]Region
+	Waiting   []Waiting
+	Providers []Provider
 	Typical   map[string]time.Duration
 }
 
-func loadRegions(ctx context.Context, r engine.RowReader) (map[string]clinic.Region, error) {
+func loadRegions(ctx context.Context, r engine.RowReader) (map[string]Region, error) {
 	recs, err := r.Select(ctx, engine.Query{Table: "regions"})
 	if err != nil {
 		return nil, fmt.Errorf("read regions: %w", err)
 	}
-	out := map[string]clinic.Region{}
+	out := map[string]Region{}
 	for _, rec := range recs {
 		id := text(rec, "id")
-		row := clinic.Row{"name": text(rec, "name"), "mode": text(rec, "mode"), "hours": text(rec, "hours"),
+		row := Row{"name": text(rec, "name"), "mode": text(rec, "mode"), "hours": text(rec, "hours"),
 			"time_zone": text(rec, "time_zone"), "message": text(rec, "message")}
 		if limit, ok := rec["busy_limit"].(int64); ok {
 			row["busy_limit"] = limit
 		}
-		region, err := clinic.RegionFromRow(id, row)
+		region, err := RegionFromRow(id, row)
 		if err != nil {
 			continue // a region with bad settings takes no patients; support sees it in the app
 		}
@@ -46,20 +40,14 @@ func loadRegions(ctx context.Context, r engine.RowReader) (map[string]clinic.Reg
 	return out, nil
 }
 
-// text is a text column's value, "" when NULL.
-func text(rec engine.Record, col string) string {
-	s, _ := rec[col].(string)
-	return s
-}
-
-func loadWaiting(ctx context.Context, r engine.RowReader) ([]clinic.Waiting, error) {
-	recs, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: clinic.StatusWaiting}}})
+func loadWaiting(ctx context.Context, r engine.RowReader) ([]Waiting, error) {
+	recs, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusWaiting}}})
 	if err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
-	var out []clinic.Waiting
+	var out []Waiting
 	for _, rec := range recs {
-		w := clinic.Waiting{Visit: text(rec, "id"), Region: text(rec, "region")}
+		w := Waiting{Visit: text(rec, "id"), Region: text(rec, "region")}
 		if since, ok := rec["requested_at"].(int64); ok {
 			w.Since = time.UnixMilli(since)
 		}
@@ -70,11 +58,11 @@ func loadWaiting(ctx context.Context, r engine.RowReader) ([]clinic.Waiting, err
 
 // loadTypical returns each region's typical visit length from its most recent finished
 // visits (by arrival, which the queue index orders).
-func loadTypical(ctx context.Context, r engine.RowReader, regions map[string]clinic.Region, fallback time.Duration) (map[string]time.Duration, error) {
+func loadTypical(ctx context.Context, r engine.RowReader, regions map[string]Region, fallback time.Duration) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for code := range regions {
 		recs, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{
-			{Col: "status", Op: engine.Eq, Value: clinic.StatusCompleted}, {Col: "region", Op: engine.Eq, Value: code},
+			{Col: "status", Op: engine.Eq, Value: StatusCompleted}, {Col: "region", Op: engine.Eq, Value: code},
 			{Col: "started_at", Op: engine.NotNull}, {Col: "ended_at", Op: engine.NotNull},
 		}, OrderBy: []engine.Order{{Col: "requested_at", Desc: true}}, Limit: 20})
 		if err != nil {
@@ -86,25 +74,25 @@ func loadTypical(ctx context.Context, r engine.RowReader, regions map[string]cli
 			end, _ := rec["ended_at"].(int64)
 			recent = append(recent, time.Duration(end-start)*time.Millisecond)
 		}
-		out[code] = clinic.TypicalDuration(recent, fallback)
+		out[code] = TypicalDuration(recent, fallback)
 	}
 	return out, nil
 }
 
-func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typical map[string]time.Duration, fallback time.Duration) ([]clinic.Provider, error) {
-	staff, err := r.Select(ctx, engine.Query{Table: "staff", Where: []engine.Cond{{Col: "role", Op: engine.Eq, Value: clinic.RoleProvider}}})
+func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typical map[string]time.Duration, fallback time.Duration) ([]Provider, error) {
+	staff, err := r.Select(ctx, engine.Query{Table: "staff", Where: []engine.Cond{{Col: "role", Op: engine.Eq, Value: RoleProvider}}})
 	if err != nil {
 		return nil, fmt.Errorf("read staff: %w", err)
 	}
-	var out []clinic.Provider
+	var out []Provider
 	index := map[string]int{}
 	for _, rec := range staff {
 		id := text(rec, "id")
 		onShift, _ := rec["on_shift"].(int64)
 		index[id] = len(out)
-		out = append(out, clinic.Provider{ID: id, Regions: clinic.ParseRegions(text(rec, "regions")), OnShift: onShift != 0})
+		out = append(out, Provider{ID: id, Regions: ParseRegions(text(rec, "regions")), OnShift: onShift != 0})
 	}
-	busy, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: clinic.StatusInVisit}}})
+	busy, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusInVisit}}})
 	if err != nil {
 		return nil, fmt.Errorf("read visits in progress: %w", err)
 	}
@@ -118,7 +106,7 @@ func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typic
 		if !ok {
 			d = fallback
 		}
-		end := clinic.ExpectedEnd(time.UnixMilli(started), d, now)
+		end := ExpectedEnd(time.UnixMilli(started), d, now)
 		if end.After(out[i].BusyUntil) {
 			out[i].BusyUntil = end
 		}
@@ -126,9 +114,11 @@ func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typic
 	return out, nil
 }
 
-// Load reads the state at now; fallback is the visit length assumed for a region without
+// LoadState reads the state the admission and estimate rules work from, at now, from any
+// store of the clinic schema: the server inside a request's transaction, the desktop and
+// hearthctl from a replica. fallback is the visit length assumed for a region without
 // finished visits.
-func Load(ctx context.Context, r engine.RowReader, now time.Time, fallback time.Duration) (*State, error) {
+func LoadState(ctx context.Context, r engine.RowReader, now time.Time, fallback time.Duration) (*State, error) {
 	st := &State{}
 	var err error
 	if st.Regions, err = loadRegions(ctx, r); err != nil {
@@ -174,7 +164,7 @@ func (st *State) LicensedOnShift(region string) int {
 	return n
 }
 
-// Estimates are every waiting patient's estimate at now (see clinic.EstimateWaits).
-func (st *State) Estimates(now time.Time, fallback time.Duration) map[string]clinic.Estimate {
-	return clinic.EstimateWaits(now, st.Waiting, st.Providers, st.Typical, fallback)
+// Estimates are every waiting patient's estimate at now (see EstimateWaits).
+func (st *State) Estimates(now time.Time, fallback time.Duration) map[string]Estimate {
+	return EstimateWaits(now, st.Waiting, st.Providers, st.Typical, fallback)
 }

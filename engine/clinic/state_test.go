@@ -1,4 +1,4 @@
-package clinicsql_test
+package clinic_test
 
 import (
 	"context"
@@ -8,17 +8,36 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/engine/clinic/clinicsql"
+	"hearth/engine/memstore"
 	"hearth/engine/sqlitestore"
 )
 
+// replica is what the state is loaded from in these tests: any store that takes writes.
+type replica interface {
+	engine.RowReader
+	Write(ctx context.Context, muts ...engine.Mutation) ([]engine.Change, error)
+}
+
+// TestLoadAndEstimate loads the same clinic from a SQLite replica and from memory: the rules
+// read through engine.RowReader, so both must give the same state.
 func TestLoadAndEstimate(t *testing.T) {
 	ctx := context.Background()
-	r, err := sqlitestore.OpenReplica(ctx, filepath.Join(t.TempDir(), "r.db"), clinic.Schema, sqlitestore.ReplicaOptions{})
+	rs, err := sqlitestore.OpenReplica(ctx, filepath.Join(t.TempDir(), "r.db"), clinic.Schema, sqlitestore.ReplicaOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer rs.Close()
+	rm, err := engine.OpenReplica(ctx, memstore.New(clinic.Schema), engine.ReplicaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]replica{"sqlite": rs, "memory": rm} {
+		t.Run(name, func(t *testing.T) { testLoadAndEstimate(t, r) })
+	}
+}
+
+func testLoadAndEstimate(t *testing.T, r replica) {
+	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	ms := func(d time.Duration) int64 { return now.Add(d).UnixMilli() }
 	visit := func(id, region, status string, requested time.Duration, extra map[string]any) engine.Mutation {
@@ -45,7 +64,7 @@ func TestLoadAndEstimate(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	st, err := clinicsql.Load(context.Background(), r, now, 30*time.Minute)
+	st, err := clinic.LoadState(context.Background(), r, now, 30*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
