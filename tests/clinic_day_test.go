@@ -19,7 +19,6 @@ import (
 	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
-	"hearth/syncserver/clinicapi"
 	"hearth/syncserver/clinicapi/clinictest"
 	"hearth/syncserver/servertest"
 )
@@ -752,7 +751,7 @@ func (d *dayRun) checkAudit() {
 	}
 	// One patient's history, as "who accessed patient X" answers it.
 	v := d.sortedVisits()[0]
-	got, err := clinicapi.Accesses(d.ctx, tn.Store(), v.patient, time.Unix(0, 0), time.Now().Add(time.Hour))
+	got, err := clinic.ReadAccesses(d.ctx, tn.Store(), v.patient, time.Unix(0, 0), time.Now().Add(time.Hour))
 	if err != nil || len(got) == 0 {
 		d.t.Errorf("accesses to one patient: %v, %v", got, err)
 	}

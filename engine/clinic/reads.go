@@ -392,3 +392,60 @@ func ReadRegionSettings(ctx context.Context, r engine.RowReader) ([]RegionSettin
 	}
 	return out, nil
 }
+
+// MatchPatient finds the patient an intake describes (see SamePerson), among those born on
+// its birth date (the patients_birth index keeps this to a handful of rows); ok is false for
+// a new patient.
+func MatchPatient(ctx context.Context, r engine.RowReader, in Intake) (id string, ok bool, err error) {
+	recs, err := r.Select(ctx, engine.Query{Table: "patients", Where: []engine.Cond{eq("birth_date", in.BirthDate)}})
+	if err != nil {
+		return "", false, fmt.Errorf("match patient: %w", err)
+	}
+	for _, rec := range recs {
+		row := Row{}
+		for _, col := range []string{"given_name", "family_name", "birth_date", "phone", "email"} {
+			row[col] = text(rec, col) // NULL reads as ""
+		}
+		if SamePerson(row, in) {
+			return text(rec, "id"), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// ReadAccesses answers "who accessed patient X between two dates": the audit entries about
+// the patient with from <= at < to, oldest first (the audit_patient index).
+func ReadAccesses(ctx context.Context, r engine.RowReader, patient string, from, to time.Time) ([]AuditEntry, error) {
+	recs, err := r.Select(ctx, engine.Query{Table: "audit_events", Where: []engine.Cond{
+		eq("patient_id", patient),
+		{Col: "at", Op: engine.Ge, Value: from.UnixMilli()}, {Col: "at", Op: engine.Lt, Value: to.UnixMilli()},
+	}, OrderBy: []engine.Order{{Col: "at"}}})
+	if err != nil {
+		return nil, fmt.Errorf("accesses to patient: %w", err)
+	}
+	out := make([]AuditEntry, len(recs))
+	for i, rec := range recs {
+		out[i] = AuditFromRow(Row(rec))
+	}
+	return out, nil
+}
+
+// ReadStaleEstimates lists the visits whose estimate still gives a place in the queue
+// though the visit is no longer waiting: their estimates are to be cleared.
+func ReadStaleEstimates(ctx context.Context, r engine.RowReader) ([]string, error) {
+	ests, err := r.Select(ctx, engine.Query{Table: "visit_estimates", Where: []engine.Cond{{Col: "position", Op: engine.Ge, Value: int64(1)}}})
+	if err != nil {
+		return nil, fmt.Errorf("read estimates: %w", err)
+	}
+	var gone []string
+	for _, e := range ests {
+		v, ok, err := ReadVisit(ctx, r, text(e, "id"))
+		if err != nil {
+			return nil, fmt.Errorf("read estimates: %w", err)
+		}
+		if ok && v.Status != "" && v.Status != StatusWaiting {
+			gone = append(gone, v.ID)
+		}
+	}
+	return gone, nil
+}

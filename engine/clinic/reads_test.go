@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/engine"
 	"hearth/engine/clinic"
@@ -31,7 +32,7 @@ func clinicStore(t *testing.T) *engine.Replica {
 	}
 	w("staff", "carol", "name", "Carol Chen", "role", clinic.RoleProvider, "regions", "CA, ny", "on_shift", int64(1))
 	w("staff", "sam", "role", clinic.RoleSupport)
-	w("patients", "p1", "given_name", "Ada", "family_name", "Lovelace", "birth_date", "1990-12-10", "region", "CA")
+	w("patients", "p1", "given_name", "Ada", "family_name", "Lovelace", "birth_date", "1990-12-10", "region", "CA", "phone", "+15551234567")
 	w("patients", "p2", "given_name", "Alan", "family_name", "lovell", "birth_date", "1912-06-23", "region", "NY")
 	w("patients", "p3", "given_name", "Grace", "family_name", "Hopper", "birth_date", "1990-12-10", "region", "CA")
 	w("visits", "v1", "patient_id", "p1", "region", "CA", "status", clinic.StatusWaiting, "requested_at", int64(300))
@@ -45,6 +46,12 @@ func clinicStore(t *testing.T) *engine.Replica {
 	w("chat_messages", "c4", "visit_id", "v2", "sender_id", "p2", "sender_role", clinic.RolePatient, "body", "hi", "sent_at", int64(110))
 	w("visit_notes", "n1", "visit_id", "v3", "author_id", "carol", "body", "sore throat", "updated_at", int64(410))
 	w("observations", "o1", "visit_id", "v3", "patient_id", "p3", "kind", "temp", "value", 38.5, "unit", "C", "recorded_by", "carol", "recorded_at", int64(420))
+	w("visit_estimates", "v1", "position", int64(2), "wait_ms", int64(60000))
+	w("visit_estimates", "v3", "position", int64(1), "wait_ms", int64(0)) // v3 is in a visit now
+	w("visit_estimates", "v4", "position", int64(0), "wait_ms", int64(-1))
+	w("audit_events", "a1", "actor", "carol", "action", clinic.ActionRead, "tbl", "patients", "record_id", "p1", "patient_id", "p1", "at", int64(500))
+	w("audit_events", "a2", "actor", "sam", "action", clinic.ActionRead, "tbl", "patients", "record_id", "p1", "patient_id", "p1", "at", int64(900))
+	w("audit_events", "a3", "actor", "sam", "action", clinic.ActionRead, "tbl", "patients", "record_id", "p3", "patient_id", "p3", "at", int64(600))
 	w("regions", "CA", "name", "California", "mode", clinic.ModeOpen, "busy_limit", int64(5), "hours", "mon-sun 00:00-24:00")
 	return r
 }
@@ -124,6 +131,21 @@ func TestReads(t *testing.T) {
 	check("note", line(n.Visit, ok), "v3 true")
 	obs, _ := clinic.ReadObservations(ctx, r, "v3")
 	check("observations", line(len(obs), obs[0].Value, obs[0].Unit), "1 38.5 C")
+	for _, tt := range []struct {
+		in   clinic.Intake
+		want string
+	}{
+		{clinic.Intake{GivenName: " ada ", FamilyName: "LOVELACE", BirthDate: "1990-12-10", Phone: "+15551234567"}, "p1 true"},
+		{clinic.Intake{GivenName: "Ada", FamilyName: "Lovelace", BirthDate: "1990-12-10", Phone: "+15550000000"}, " false"}, // no contact in common
+		{clinic.Intake{GivenName: "Ada", FamilyName: "Lovelace", BirthDate: "1990-12-11", Phone: "+15551234567"}, " false"},
+	} {
+		id, ok, err := clinic.MatchPatient(ctx, r, tt.in)
+		check("match "+tt.in.GivenName+" "+tt.in.BirthDate+" "+tt.in.Phone, line(id, ok, err), tt.want+" <nil>")
+	}
+	acc, err := clinic.ReadAccesses(ctx, r, "p1", time.UnixMilli(0), time.UnixMilli(900))
+	check("accesses before 900", line(len(acc), acc[0].Actor, acc[0].At.UnixMilli(), err), "1 carol 500 <nil>")
+	stale, err := clinic.ReadStaleEstimates(ctx, r)
+	check("stale estimates", line(stale, err), "[v3] <nil>")
 	regions, _ := clinic.ReadRegionSettings(ctx, r)
 	check("regions", line(len(regions), regions[0].Name, regions[0].BusyLimit), "1 California 5")
 }

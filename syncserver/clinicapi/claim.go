@@ -48,8 +48,7 @@ func (s *Service) claim(ctx context.Context, rc *syncserver.RequestContext) (any
 	if on, _ := me["on_shift"].(int64); on == 0 {
 		return nil, refuse(clinic.CodeOffShift, "you are off shift; start your shift to take patients")
 	}
-	current, err := rc.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{
-		{Col: "provider_id", Op: engine.Eq, Value: rc.Claims.User}, {Col: "status", Op: engine.Eq, Value: clinic.StatusInVisit}}, Limit: 1})
+	current, err := clinic.ReadProviderVisits(ctx, rc, rc.Claims.User, clinic.StatusInVisit)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/syncserver/clinicapi"
 	"hearth/syncserver/clinicapi/clinictest"
 	"hearth/syncserver/servertest"
 	"hearth/syncserver/token"
@@ -274,7 +273,7 @@ func TestPushRulesAndAudit(t *testing.T) {
 	}
 	// Writes are audited at the time they were made (their HLC, wall time here), reads and
 	// requests on the clinic's clock (simulated here): ask for all time.
-	got, err := clinicapi.Accesses(ctx, tn.Store(), in.Patient, time.Unix(0, 0), time.Now().Add(time.Hour))
+	got, err := clinic.ReadAccesses(ctx, tn.Store(), in.Patient, time.Unix(0, 0), time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

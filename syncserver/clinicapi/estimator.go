@@ -2,7 +2,6 @@ package clinicapi
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"hearth/engine"
@@ -80,7 +79,7 @@ func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestCont
 			return err
 		}
 	}
-	gone, err := leftQueue(ctx, rc)
+	gone, err := clinic.ReadStaleEstimates(ctx, rc)
 	if err != nil {
 		return err
 	}
@@ -90,27 +89,6 @@ func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestCont
 		}
 	}
 	return nil
-}
-
-// leftQueue returns the visits whose estimate still gives a place in the queue (position > 0)
-// though the visit is no longer waiting.
-func leftQueue(ctx context.Context, rc *syncserver.RequestContext) ([]string, error) {
-	ests, err := rc.Select(ctx, engine.Query{Table: "visit_estimates", Where: []engine.Cond{{Col: "position", Op: engine.Ge, Value: int64(1)}}})
-	if err != nil {
-		return nil, fmt.Errorf("read estimates: %w", err)
-	}
-	var gone []string
-	for _, e := range ests {
-		id, _ := e["id"].(string)
-		v, ok, err := get(ctx, rc, "visits", id)
-		if err != nil {
-			return nil, fmt.Errorf("read estimates: %w", err)
-		}
-		if status, isSet := v["status"].(string); ok && isSet && status != clinic.StatusWaiting {
-			gone = append(gone, id)
-		}
-	}
-	return gone, nil
 }
 
 // moved reports whether estimate e differs enough from the stored row to be written. The

@@ -77,10 +77,11 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 		}
 		return res, nil
 	}
-	patient, isNew, err := matchPatient(ctx, rc, in)
+	patient, known, err := clinic.MatchPatient(ctx, rc, in)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("intake: %w", err)
 	}
+	isNew := !known
 	if isNew {
 		patient = engine.NewID()
 		if err := rc.Write(engine.Mutation{Table: "patients", ID: patient, Values: in.PatientValues(now)}); err != nil {
@@ -131,25 +132,4 @@ func waitMS(e clinic.Estimate) int64 {
 		return -1
 	}
 	return e.Wait.Milliseconds()
-}
-
-// matchPatient finds the patient an intake describes (see clinic.SamePerson), by birth date
-// first: the patients_birth index keeps this to a handful of rows.
-func matchPatient(ctx context.Context, rc *syncserver.RequestContext, in clinic.Intake) (id string, isNew bool, err error) {
-	recs, err := rc.Select(ctx, engine.Query{Table: "patients", Where: []engine.Cond{{Col: "birth_date", Op: engine.Eq, Value: in.BirthDate}}})
-	if err != nil {
-		return "", false, fmt.Errorf("intake: match patient: %w", err)
-	}
-	for _, rec := range recs {
-		row := clinic.Row{}
-		for _, col := range []string{"given_name", "family_name", "birth_date", "phone", "email"} {
-			v, _ := rec[col].(string) // NULL reads as ""
-			row[col] = v
-		}
-		if clinic.SamePerson(row, in) {
-			id, _ := rec["id"].(string)
-			return id, false, nil
-		}
-	}
-	return "", true, nil
 }

@@ -15,7 +15,6 @@ import (
 	"hearth/engine"
 	"hearth/engine/clinic"
 	"hearth/syncserver"
-	"hearth/syncserver/clinicapi"
 	"hearth/syncserver/sqlitetenant"
 )
 
@@ -172,7 +171,7 @@ includes that whole day. Without them: all time. Only ids are printed, never pat
 		return err
 	}
 	defer t.Close()
-	entries, err := clinicapi.Accesses(ctx, t.Store(), *patient, from, to)
+	entries, err := clinic.ReadAccesses(ctx, t.Store(), *patient, from, to)
 	if err != nil {
 		return fmt.Errorf("audit who: %w", err)
 	}
