@@ -176,7 +176,8 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 	}
 	// The reader runs on serveSync's context, cancelled only after it has sent the error frame
 	// that ends the session: cancelling earlier would close the connection under that frame.
-	in := make(chan inbound)
+	in := newFrameQueue(ss.s.opts.MaxMessage)
+	defer in.close()
 	go func() {
 		for {
 			b, err := ss.conn.ReadMessage(ctx)
@@ -186,12 +187,7 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 					err = refuse(engine.CodeBadRequest, "%v", err)
 				}
 			}
-			select {
-			case in <- inbound{f, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
+			if !in.put(inbound{f, err}, int64(len(b))) || err != nil {
 				return
 			}
 		}
@@ -217,7 +213,11 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 			if err := ss.sendPages(ctx, false); err != nil {
 				return err
 			}
-		case m := <-in:
+		case <-in.ready:
+			m, ok := in.take()
+			if !ok {
+				continue
+			}
 			if m.err != nil {
 				return m.err
 			}
