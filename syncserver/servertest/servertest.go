@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hearth/engine"
+	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
 	"hearth/syncserver"
@@ -32,13 +33,18 @@ type Options struct {
 	Schema  *engine.Schema // default: the schema passed to Start
 	Tenants []string       // created at start (default: "clinic-a")
 	Tweak   func(*syncserver.Options)
+	// Roles is the token signer's role policy (default: the clinic's, clinic.CheckTokenScopes).
+	Roles token.RolePolicy
 }
 
 // Start runs a server on 127.0.0.1 with its data in a temporary directory, closed at cleanup.
 func Start(t testing.TB, schema *engine.Schema, opts Options) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), nil)
+	if opts.Roles == nil {
+		opts.Roles = clinic.CheckTokenScopes
+	}
+	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), opts.Roles, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +84,7 @@ func (s *Server) URL(tenant string) string {
 func (s *Server) Token(t testing.TB, tenant, user, role string, scopes ...string) string {
 	t.Helper()
 	if role == "" {
-		role = token.RoleProvider
+		role = clinic.RoleProvider
 	}
 	if len(scopes) == 0 {
 		scopes = []string{engine.AllScopes}
