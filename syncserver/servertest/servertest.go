@@ -33,18 +33,15 @@ type Options struct {
 	Schema  *engine.Schema // default: the schema passed to Start
 	Tenants []string       // created at start (default: "clinic-a")
 	Tweak   func(*syncserver.Options)
-	// Roles is the token signer's role policy (default: the clinic's, clinic.CheckTokenScopes).
-	Roles token.RolePolicy
 }
 
 // Start runs a server on 127.0.0.1 with its data in a temporary directory, closed at cleanup.
 func Start(t testing.TB, schema *engine.Schema, opts Options) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	if opts.Roles == nil {
-		opts.Roles = clinic.CheckTokenScopes
-	}
-	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), opts.Roles, nil)
+	// Tokens carry the clinic's roles, whatever the schema: the server's tests sign as its
+	// deployment does.
+	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), clinic.CheckTokenScopes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
