@@ -13,7 +13,6 @@ import (
 	"hearth/app"
 	"hearth/engine"
 	"hearth/engine/clinic"
-	"hearth/syncserver/token"
 )
 
 func TestSignInRefusesWhatItShould(t *testing.T) {
@@ -22,7 +21,7 @@ func TestSignInRefusesWhatItShould(t *testing.T) {
 	if st := d.session.State(); st.SignedIn || st.Server != s.HTTP.URL || st.Clinic != tenant {
 		t.Fatalf("fresh app state %+v: want signed out with the default server and clinic", st)
 	}
-	patient := s.Token(t, tenant, "pat", clinic.RolePatient, token.PatientScopes("v1")...)
+	patient := s.Token(t, tenant, "pat", clinic.RolePatient, clinic.PatientScopes("v1")...)
 	cases := []struct {
 		name, server, clinic, token, want string
 	}{

@@ -21,7 +21,9 @@ type MergeTx interface {
 	// LoadRow returns the row's merge state with Values and Versions sized to the table's
 	// columns; a row never seen returns zero versions and ok false.
 	LoadRow(t *Table, id string) (r Row, ok bool, err error)
-	// SaveRow stores the row: as a live row when r.Live(), otherwise as a tombstone only.
+	// SaveRow stores the row: as a live row when r.Live(), otherwise as a tombstone only. It
+	// may keep r's Values and Versions without copying them: the merge never touches a row
+	// after saving it.
 	SaveRow(t *Table, id string, r *Row) error
 	// LoadNotes returns every known version of the row's Note column.
 	LoadNotes(t *Table, id string) ([]NoteVersion, error)

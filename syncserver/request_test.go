@@ -12,7 +12,6 @@ import (
 	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/servertest"
-	"hearth/syncserver/token"
 )
 
 // claimVisit is a compare-and-set the server arbitrates: a provider takes a waiting visit
@@ -22,7 +21,7 @@ func claimVisit(ctx context.Context, rc *syncserver.RequestContext) (any, error)
 	if err := rc.Decode(&args); err != nil {
 		return nil, err
 	}
-	if rc.Claims.Role != token.RoleProvider {
+	if rc.Claims.Role != clinic.RoleProvider {
 		return nil, &engine.Error{Code: engine.CodeForbidden, Message: "only providers claim patients"}
 	}
 	v, err := rc.Get(ctx, "visits", args.Visit)
@@ -53,7 +52,7 @@ func TestRequestsArbitrateExclusiveActs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	desk := servertest.OpenReplica(t, clinic.Schema, url, srv.Token(t, "clinic-a", "desk", token.RoleSupport))
+	desk := servertest.OpenReplica(t, clinic.Schema, url, srv.Token(t, "clinic-a", "desk", clinic.RoleSupport))
 	visit := engine.NewID()
 	if _, err := desk.Write(ctx, engine.Mutation{Table: "visits", ID: visit, Values: map[string]any{"status": "waiting"}}); err != nil {
 		t.Fatal(err)

@@ -318,7 +318,7 @@ func TestOlderReplicaSyncsThenUpgradesInPlace(t *testing.T) {
 
 func TestHandshakeRefusals(t *testing.T) {
 	srv := servertest.Start(t, clinic.Schema, servertest.Options{Tenants: []string{"clinic-a", "clinic-b"}})
-	expired, err := srv.Signer.Issue(token.Claims{Tenant: "clinic-a", User: "x", Role: token.RoleProvider, Scopes: []string{"*"}}, -time.Minute)
+	expired, err := srv.Signer.Issue(token.Claims{Tenant: "clinic-a", User: "x", Role: clinic.RoleProvider, Scopes: []string{"*"}}, -time.Minute)
 	if err == nil {
 		t.Fatalf("issued a token that expired already: %q", expired)
 	}

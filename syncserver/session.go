@@ -125,7 +125,7 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	case h.Site == 0:
 		return refuse(engine.CodeBadRequest, "hello without a site id")
 	}
-	claims := token.Claims{Tenant: tenantID, User: "", Role: token.RoleAnonymous}
+	claims := token.Claims{Tenant: tenantID, User: "", Role: RoleAnonymous}
 	if h.Token != "" {
 		var err error
 		if claims, err = ss.s.opts.Signer.Verify(h.Token); err != nil {
@@ -150,7 +150,7 @@ func (ss *session) handshake(ctx context.Context, tenantID string) error {
 	}
 	var retired bool
 	var floor engine.HLC
-	if claims.Role != token.RoleAnonymous {
+	if claims.Role != RoleAnonymous {
 		// An anonymous caller is no replica: recording it would hold back compaction forever.
 		if retired, floor, err = t.Seen(ctx, h.Site, claims.User); err != nil {
 			return err
@@ -222,7 +222,7 @@ func (ss *session) run(ctx context.Context, tenantID string) error {
 				return m.err
 			}
 			f := m.f
-			if ss.claims.Role == token.RoleAnonymous && f.Type != engine.MsgRequest {
+			if ss.claims.Role == RoleAnonymous && f.Type != engine.MsgRequest {
 				return refuse(engine.CodeUnauthorized, "sign in to sync: this connection has no token")
 			}
 			switch f.Type {
@@ -389,7 +389,7 @@ func (ss *session) push(ctx context.Context, p *engine.Push) error {
 // scopes its token reads; who may write them is the domain's check (Hooks.CheckPush).
 func (ss *session) inbox(table string) bool {
 	t := ss.s.opts.Schema.Table(table)
-	return t != nil && t.Inbox && ss.claims.Role != token.RoleAnonymous
+	return t != nil && t.Inbox && ss.claims.Role != RoleAnonymous
 }
 
 // request runs a named operation and answers it. A refusal of the operation is its answer; the
@@ -397,7 +397,7 @@ func (ss *session) inbox(table string) bool {
 func (ss *session) request(ctx context.Context, req *engine.Request) error {
 	resp := &engine.Response{ID: req.ID}
 	h, ok := ss.s.opts.Requests[req.Name]
-	if ok && ss.claims.Role == token.RoleAnonymous && !slices.Contains(ss.s.opts.PublicRequests, req.Name) {
+	if ok && ss.claims.Role == RoleAnonymous && !slices.Contains(ss.s.opts.PublicRequests, req.Name) {
 		resp.Error = refuse(engine.CodeUnauthorized, "%q needs a signed-in connection", req.Name)
 		return ss.send(ctx, &engine.Frame{Type: engine.MsgResponse, Response: resp})
 	}

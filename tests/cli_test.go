@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hearth/engine/clinic"
 	"hearth/syncserver/token"
 )
 
@@ -84,7 +85,7 @@ func TestBadInput(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	rep := replicaDir(t, "r")
 	mustCtl(t, "put", "--dir", rep, "patients", "new", "given_name=Ada")
-	ghost := srv.token(t, token.Claims{Tenant: "ghost", User: "u", Role: token.RoleProvider, Scopes: []string{"*"}})
+	ghost := srv.token(t, token.Claims{Tenant: "ghost", User: "u", Role: clinic.RoleProvider, Scopes: []string{"*"}})
 	cases := []struct {
 		name string
 		args []string

@@ -187,7 +187,7 @@ func write(t testing.TB, r *servertest.Replica, table, id string, vals map[strin
 // write arbitrary rows, which the clinic's rules allow administrators only.
 func staffToken(t testing.TB, srv *server, tenant, user string) string {
 	t.Helper()
-	return srv.token(t, token.Claims{Tenant: tenant, User: user, Role: token.RoleAdmin, Scopes: []string{engine.AllScopes}})
+	return srv.token(t, token.Claims{Tenant: tenant, User: user, Role: clinic.RoleAdmin, Scopes: []string{engine.AllScopes}})
 }
 
 // TestTenantIsolation connects with clinic A's token to clinic B's endpoint of the real
@@ -273,11 +273,11 @@ func TestTenantIsolation(t *testing.T) {
 // forgeToken signs a staff token for tenant with a key the server does not have.
 func forgeToken(t testing.TB, tenant string) string {
 	t.Helper()
-	sg, err := token.NewSigner([]byte(strings.Repeat("x", token.MinKeyLen)), nil)
+	sg, err := token.NewSigner([]byte(strings.Repeat("x", token.MinKeyLen)), clinic.CheckTokenScopes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := sg.Issue(token.Claims{Tenant: tenant, User: "mallory", Role: token.RoleAdmin, Scopes: []string{engine.AllScopes}}, time.Hour)
+	tok, err := sg.Issue(token.Claims{Tenant: tenant, User: "mallory", Role: clinic.RoleAdmin, Scopes: []string{engine.AllScopes}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestPatientVisitScope(t *testing.T) {
 	write(t, staff, "patients", engine.NewID(), map[string]any{"given_name": "Zed-secret"}) // a patient without a visit
 	staff.Sync(t)
 	scopeX, scopeY := "visit:"+x.visit, "visit:"+y.visit
-	patientTok := srv.token(t, token.Claims{Tenant: tenant, User: "pat-x", Role: token.RolePatient, Scopes: []string{scopeX}})
+	patientTok := srv.token(t, token.Claims{Tenant: tenant, User: "pat-x", Role: clinic.RolePatient, Scopes: []string{scopeX}})
 	// What a patient of visit X must never receive. (X's patient id does arrive: it is a value
 	// of X's visit row. The patients row itself, clinic-scoped, must not.)
 	secrets := []string{y.patient, y.visit, y.note, y.chat, "Yolanda-secret", "Zed-secret", "Xavier-given"}
@@ -318,7 +318,7 @@ func TestPatientVisitScope(t *testing.T) {
 		c := dialRaw(t, srv.syncURL(tenant))
 		c.hello(patientTok)
 		w := c.mustRecv(10 * time.Second)
-		if w.Type != engine.MsgWelcome || len(w.Welcome.Scopes) != 1 || w.Welcome.Scopes[0] != scopeX || w.Welcome.Role != token.RolePatient {
+		if w.Type != engine.MsgWelcome || len(w.Welcome.Scopes) != 1 || w.Welcome.Scopes[0] != scopeX || w.Welcome.Role != clinic.RolePatient {
 			t.Fatalf("handshake: %s %+v", describe(w), w.Welcome)
 		}
 		// Pages of two force the server to page through a log that is mostly other scopes.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 )
@@ -186,7 +187,7 @@ func (s *server) signer(t testing.TB) *token.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := token.NewSigner(key, nil)
+	sg, err := token.NewSigner(key, clinic.CheckTokenScopes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

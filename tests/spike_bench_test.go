@@ -196,7 +196,7 @@ func runSpike(b *testing.B) spikeResult {
 			if st.role == clinic.RoleProvider {
 				regions = clinic.ParseRegions(st.regions)
 			}
-			tok := srv.token(b, token.Claims{Tenant: cl.id, User: st.id, Role: st.role, Scopes: token.StaffScopes})
+			tok := srv.token(b, token.Claims{Tenant: cl.id, User: st.id, Role: st.role, Scopes: clinic.StaffScopes()})
 			g := openSpikeCaregiver(b, b.TempDir(), srv.syncURL(cl.id), tok, c, st.id, st.role, regions)
 			cl.caregivers = append(cl.caregivers, g)
 			all = append(all, g)
@@ -649,7 +649,7 @@ func spikeConfigure(b *testing.B, srv *server, tenant string) {
 	if _, err := rep.Write(ctx, muts...); err != nil {
 		b.Fatal(err)
 	}
-	tok := srv.token(b, token.Claims{Tenant: tenant, User: "admin", Role: token.RoleAdmin, Scopes: []string{engine.AllScopes}})
+	tok := srv.token(b, token.Claims{Tenant: tenant, User: "admin", Role: clinic.RoleAdmin, Scopes: []string{engine.AllScopes}})
 	s := engine.NewSyncer(rep, &wstransport.Dialer{URL: srv.syncURL(tenant)}, engine.SyncOptions{Token: tok, Client: "spike/admin"})
 	if err := s.SyncOnce(ctx); err != nil {
 		b.Fatalf("configure %s: %v", tenant, err)

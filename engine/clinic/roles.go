@@ -1,7 +1,8 @@
 package clinic
 
-// Roles, as the server's tokens carry them: the rules in CheckWrite, CheckTransition and
-// VisibleRegions are decided by role.
+// Roles, as the server's tokens carry them, declared here and nowhere else: the rules in
+// CheckWrite, CheckTransition and VisibleRegions are decided by role, and tokenGrants
+// (token_scopes.go) says which scopes each role's token grants.
 const (
 	RoleProvider = "provider" // sees and treats patients in the regions they are licensed in
 	RoleSupport  = "support"  // runs the queues and regions, chats with waiting patients

@@ -334,7 +334,7 @@ func TestRefusedWritesConverge(t *testing.T) {
 	if _, err := tn.Store().Get(ctx, "chat_messages", chat); err != nil {
 		t.Errorf("the allowed message in the same batch did not arrive: %v", err)
 	}
-	staff := token.Claims{Scopes: token.StaffScopes}
+	staff := token.Claims{Scopes: clinic.StaffScopes()}
 	b, err := tn.Store().Hash(ctx, staff.Grants)
 	if err != nil {
 		t.Fatal(err)

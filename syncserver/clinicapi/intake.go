@@ -104,7 +104,7 @@ func (s *Service) intake(ctx context.Context, rc *syncserver.RequestContext) (an
 	if err := writeEstimate(rc, visit, est, now); err != nil {
 		return nil, err
 	}
-	claims := token.Claims{Tenant: rc.Tenant().ID, User: "patient:" + visit, Role: token.RolePatient, Scopes: token.PatientScopes(visit)}
+	claims := token.Claims{Tenant: rc.Tenant().ID, User: "patient:" + visit, Role: clinic.RolePatient, Scopes: clinic.PatientScopes(visit)}
 	tok, err := s.cfg.Signer.Issue(claims, s.cfg.PatientTokenTTL)
 	if err != nil {
 		return nil, fmt.Errorf("intake: patient token: %w", err)

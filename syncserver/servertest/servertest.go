@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hearth/engine"
+	"hearth/engine/clinic"
 	"hearth/engine/sqlitestore"
 	"hearth/engine/wstransport"
 	"hearth/syncserver"
@@ -40,7 +41,9 @@ type Options struct {
 func Start(t testing.TB, schema *engine.Schema, opts Options) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), nil)
+	// Tokens carry the clinic's roles, whatever the schema: the server's tests sign as its
+	// deployment does.
+	signer, err := token.NewSigner([]byte(strings.Repeat("k", 32)), clinic.CheckTokenScopes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func (s *Server) URL(tenant string) string {
 func (s *Server) Token(t testing.TB, tenant, user, role string, scopes ...string) string {
 	t.Helper()
 	if role == "" {
-		role = token.RoleProvider
+		role = clinic.RoleProvider
 	}
 	if len(scopes) == 0 {
 		scopes = []string{engine.AllScopes}

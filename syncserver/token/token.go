@@ -1,6 +1,10 @@
 // Package token signs and verifies the bearer tokens that authenticate sync connections. A
 // token names a tenant, a user, a role and the scopes it may read and write. This HMAC signer
 // is the development signer; standard identity (OIDC) replaces it later behind Verifier.
+//
+// The package knows no roles: which roles exist and which scopes each may be granted is the
+// domain's to declare, passed to NewSigner as a RolePolicy (the clinic's is
+// clinic.CheckTokenScopes).
 package token
 
 import (
@@ -14,17 +18,6 @@ import (
 	"time"
 
 	"hearth/engine"
-)
-
-// Roles a token can carry.
-const (
-	RoleProvider = "provider" // sees patients, claims them, writes notes
-	RoleSupport  = "support"  // runs the queues and chats with waiting patients
-	RoleAdmin    = "admin"    // manages the clinic
-	RolePatient  = "patient"  // one visit, nothing else
-	// RoleAnonymous is a connection without a token (a patient at the clinic's public page):
-	// it may make the server's public requests and nothing else. No token carries it.
-	RoleAnonymous = "anonymous"
 )
 
 // Sentinel errors.
@@ -63,26 +56,24 @@ func (c *Claims) Grants(scope string) bool {
 	return false
 }
 
-// StaffScopes are what a caregiver's token grants: the clinic's shared rows and every visit.
-var StaffScopes = []string{engine.ClinicScope, "visit:*"}
+// RolePolicy decides which roles a token may carry and which scopes a token of each role may
+// grant: it returns nil when a token of role may grant scopes, and otherwise an error saying
+// why, which Issue and Verify wrap in ErrInvalid. It must not modify scopes and must be safe
+// for concurrent use. A function rather than an interface: a policy is one question and holds
+// no state.
+type RolePolicy func(role string, scopes []string) error
 
-// Validate checks that the claims are complete and consistent: a patient holds exactly one
-// visit scope, staff hold scopes of their own tenant.
-func (c *Claims) Validate() error {
+// Validate checks that the claims are complete and consistent: a tenant and a user, a lifetime,
+// at least one scope, and a role whose scopes roles accepts.
+func (c *Claims) Validate(roles RolePolicy) error {
 	if !engine.ValidID(c.Tenant) || c.User == "" || len(c.User) > 128 {
 		return fmt.Errorf("%w: tenant and user are required", ErrInvalid)
 	}
-	switch c.Role {
-	case RoleProvider, RoleSupport, RoleAdmin:
-	case RolePatient:
-		if !patientScopes(c.Scopes) {
-			return fmt.Errorf("%w: a patient token grants exactly one visit scope (and that visit's estimate)", ErrInvalid)
-		}
-	default:
-		return fmt.Errorf("%w: unknown role %q", ErrInvalid, c.Role)
-	}
 	if len(c.Scopes) == 0 {
 		return fmt.Errorf("%w: no scopes", ErrInvalid)
+	}
+	if err := roles(c.Role, c.Scopes); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if c.Expires <= c.IssuedAt {
 		return fmt.Errorf("%w: expires before it is issued", ErrInvalid)
@@ -90,47 +81,33 @@ func (c *Claims) Validate() error {
 	return nil
 }
 
-// PatientScopes are what a patient's token for one visit grants: the visit's rows and its
-// wait-time estimate.
-func PatientScopes(visit string) []string {
-	return []string{"visit:" + visit, "estimate:" + visit}
-}
-
-// patientScopes reports whether scopes are one visit's, as PatientScopes gives them, or the
-// visit scope alone (tokens issued before estimates had their own scope).
-func patientScopes(scopes []string) bool {
-	if len(scopes) == 0 || len(scopes) > 2 {
-		return false
-	}
-	visit, ok := strings.CutPrefix(scopes[0], "visit:")
-	if !ok || !engine.ValidID(visit) {
-		return false
-	}
-	return len(scopes) == 1 || scopes[1] == "estimate:"+visit
-}
-
 // Signer issues and checks tokens with one HMAC-SHA256 key.
 type Signer struct {
-	key []byte
-	now func() time.Time
+	key   []byte
+	roles RolePolicy
+	now   func() time.Time
 }
 
-// NewSigner returns a signer; key must be at least MinKeyLen bytes. now defaults to time.Now.
-func NewSigner(key []byte, now func() time.Time) (*Signer, error) {
+// NewSigner returns a signer that issues and accepts the tokens roles allows; key must be at
+// least MinKeyLen bytes and roles is required. now defaults to time.Now.
+func NewSigner(key []byte, roles RolePolicy, now func() time.Time) (*Signer, error) {
 	if len(key) < MinKeyLen {
 		return nil, fmt.Errorf("token key is %d bytes; want at least %d", len(key), MinKeyLen)
+	}
+	if roles == nil {
+		return nil, errors.New("token signer: no role policy")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{key: append([]byte(nil), key...), now: now}, nil
+	return &Signer{key: append([]byte(nil), key...), roles: roles, now: now}, nil
 }
 
 // Issue signs claims valid for ttl from now.
 func (s *Signer) Issue(c Claims, ttl time.Duration) (string, error) {
 	c.IssuedAt = s.now().Unix()
 	c.Expires = s.now().Add(ttl).Unix()
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(s.roles); err != nil {
 		return "", err
 	}
 	body, err := json.Marshal(c)
@@ -147,7 +124,8 @@ func (s *Signer) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Verify checks a token's signature and lifetime and returns its claims.
+// Verify checks a token's signature, lifetime and claims (with the signer's role policy) and
+// returns its claims.
 func (s *Signer) Verify(tok string) (Claims, error) {
 	var c Claims
 	payload, sig, ok := strings.Cut(tok, ".")
@@ -164,7 +142,7 @@ func (s *Signer) Verify(tok string) (Claims, error) {
 	if err := json.Unmarshal(body, &c); err != nil {
 		return c, ErrInvalid
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(s.roles); err != nil {
 		return c, err
 	}
 	if s.now().Unix() >= c.Expires {

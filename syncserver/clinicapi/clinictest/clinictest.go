@@ -15,7 +15,6 @@ import (
 	"hearth/syncserver"
 	"hearth/syncserver/clinicapi"
 	"hearth/syncserver/servertest"
-	"hearth/syncserver/token"
 )
 
 // Clock is the clinic's clock in a test: it moves only when the test moves it.
@@ -96,7 +95,7 @@ func Start(t testing.TB, opts Options) *Server {
 // the audit trail.
 func (s *Server) StaffToken(t testing.TB, tenant, user, role string) string {
 	t.Helper()
-	scopes := token.StaffScopes
+	scopes := clinic.StaffScopes()
 	if role == clinic.RoleAdmin {
 		scopes = []string{engine.AllScopes}
 	}

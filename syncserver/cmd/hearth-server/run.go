@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("token key: %w", err)
 	}
-	signer, err := token.NewSigner(key, nil)
+	signer, err := token.NewSigner(key, clinic.CheckTokenScopes, nil)
 	if err != nil {
 		return fmt.Errorf("token key %s: %w", cfg.KeyFile, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/token"
 )
@@ -88,7 +89,7 @@ func verifiedClaims(data, tenant, tok string) (token.Claims, error) {
 	if err != nil {
 		return token.Claims{}, fmt.Errorf("hash: %w", err)
 	}
-	signer, err := token.NewSigner(key, nil)
+	signer, err := token.NewSigner(key, clinic.CheckTokenScopes, nil)
 	if err != nil {
 		return token.Claims{}, fmt.Errorf("hash: key %s: %w", path, err)
 	}

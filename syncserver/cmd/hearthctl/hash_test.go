@@ -12,7 +12,6 @@ import (
 	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/servertest"
-	"hearth/syncserver/token"
 )
 
 // TestHashWithToken syncs a caregiver's replica and a patient's replica with a server, and
@@ -29,7 +28,7 @@ func TestHashWithToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := srv.URL("clinic-a")
-	staffTok := srv.Token(t, "clinic-a", "alice", token.RoleProvider, token.StaffScopes...)
+	staffTok := srv.Token(t, "clinic-a", "alice", clinic.RoleProvider, clinic.StaffScopes()...)
 	staff := servertest.OpenReplica(t, clinic.Schema, url, staffTok)
 	va, vb := engine.NewID(), engine.NewID()
 	muts := []engine.Mutation{
@@ -43,7 +42,7 @@ func TestHashWithToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	staff.Sync(t)
-	patientTok := srv.Token(t, "clinic-a", "patient:"+va, token.RolePatient, token.PatientScopes(va)...)
+	patientTok := srv.Token(t, "clinic-a", "patient:"+va, clinic.RolePatient, clinic.PatientScopes(va)...)
 	patient := servertest.OpenReplica(t, clinic.Schema, url, patientTok)
 	patient.Sync(t)
 
@@ -69,7 +68,7 @@ func TestHashWithToken(t *testing.T) {
 		t.Error("the patient's hash is the whole clinic's: the token's scopes were not applied")
 	}
 	c, _ := testCLI()
-	other := srv.Token(t, "clinic-b", "mallory", token.RoleProvider)
+	other := srv.Token(t, "clinic-b", "mallory", clinic.RoleProvider)
 	if err := runHash(ctx, c, []string{"--data", srv.DataDir, "--tenant", "clinic-a", "--token", other}); err == nil || !strings.Contains(err.Error(), "not \"clinic-a\"") {
 		t.Errorf("a token of another tenant: %v", err)
 	}

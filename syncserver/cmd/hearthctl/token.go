@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hearth/engine"
+	"hearth/engine/clinic"
 	"hearth/syncserver"
 	"hearth/syncserver/sqlitedir"
 	"hearth/syncserver/token"
@@ -26,7 +27,7 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 	keyFile := f.String("key-file", c.getenv("HEARTH_TOKEN_KEY_FILE"), "the server's token key file (env HEARTH_TOKEN_KEY_FILE)")
 	tenant := f.String("tenant", "", "tenant id (required)")
 	user := f.String("user", "", "user id (required)")
-	role := f.String("role", token.RoleProvider, "provider, support, admin or patient")
+	role := f.String("role", clinic.RoleProvider, "provider, support, admin or patient")
 	visit := f.String("visit", "", "the visit a patient token grants (patients only)")
 	ttl := f.Duration("ttl", 12*time.Hour, "how long the token is valid")
 	pos, err := f.parse(args)
@@ -45,24 +46,18 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 	if *ttl <= 0 {
 		return usagef("token: --ttl must be positive")
 	}
-	claims := token.Claims{Tenant: *tenant, User: *user, Role: *role}
-	switch *role {
-	case token.RoleProvider, token.RoleSupport, token.RoleAdmin:
-		if *visit != "" {
-			return usagef("token: --visit is for patient tokens; staff tokens cover the whole clinic")
-		}
-		claims.Scopes = token.StaffScopes
-		if *role == token.RoleAdmin {
-			claims.Scopes = []string{engine.AllScopes} // admins also read the audit trail
-		}
-	case token.RolePatient:
-		if !engine.ValidID(*visit) {
-			return usagef("token: a patient token needs --visit VISIT_ID (got %q)", *visit)
-		}
-		claims.Scopes = token.PatientScopes(*visit)
-	default:
+	// The clinic declares the roles and what each role's token grants; here only the flags are
+	// checked, so that a mistake reads as a usage error naming the flag.
+	perVisit, known := clinic.TokenForVisit(*role)
+	switch {
+	case !known:
 		return usagef("token: unknown --role %q: want provider, support, admin or patient", *role)
+	case perVisit && !engine.ValidID(*visit):
+		return usagef("token: a %s token needs --visit VISIT_ID (got %q)", *role, *visit)
+	case !perVisit && *visit != "":
+		return usagef("token: --visit is for patient tokens; staff tokens cover the whole clinic")
 	}
+	claims := token.Claims{Tenant: *tenant, User: *user, Role: *role, Scopes: clinic.TokenScopes(*role, *visit)}
 
 	path := *keyFile
 	switch {
@@ -87,7 +82,7 @@ the key is DIR/secrets/token.key, created as the server would if it does not exi
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	signer, err := token.NewSigner(key, nil)
+	signer, err := token.NewSigner(key, clinic.CheckTokenScopes, nil)
 	if err != nil {
 		return fmt.Errorf("token: key %s: %w", path, err)
 	}
