@@ -44,13 +44,21 @@ func (db *DB) migrate(ctx context.Context) error {
 		if cur > db.schema.Version() {
 			return fmt.Errorf("%w: the store is at schema %d, this program knows %d: upgrade Hearth", engine.ErrSchemaVersion, cur, db.schema.Version())
 		}
+		covered := scopeCovered(db.schema)
 		for _, m := range db.schema.Migrations()[cur:] {
 			for _, st := range m.Steps {
-				for _, q := range ddl(st) {
+				for _, q := range ddl(st, covered) {
 					if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
 						return fmt.Errorf("migration %d: %s: %w", m.Version, q, err)
 					}
 				}
+			}
+		}
+		// A scope column's own index is redundant once one of the schema's indexes starts
+		// with it, and every write pays for it: stores made before that index came drop it.
+		for t := range covered {
+			if _, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %q", scopeIndex(db.schema.Table(t)))); err != nil {
+				return fmt.Errorf("drop redundant index of %s: %w", t, err)
 			}
 		}
 		if cur == db.schema.Version() {
@@ -61,7 +69,27 @@ func (db *DB) migrate(ctx context.Context) error {
 	})
 }
 
-func ddl(st engine.Step) []string {
+// scopeCovered names the tables whose scope column leads one of the schema's indexes: their
+// scope lookups use that index, so the store needs no index of the scope column alone.
+func scopeCovered(s *engine.Schema) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range s.Migrations() {
+		for _, st := range m.Steps {
+			if ix := st.AddIndex; ix != nil && len(ix.Columns) > 0 {
+				if t := s.Table(ix.Table); t != nil && t.ScopeColumn != "" && t.ScopeColumn != "id" && ix.Columns[0] == t.ScopeColumn {
+					out[t.Name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// scopeIndex is the name of the index a table's scope column gets when no schema index
+// starts with it.
+func scopeIndex(t *engine.Table) string { return t.Name + "_" + t.ScopeColumn }
+
+func ddl(st engine.Step, covered map[string]bool) []string {
 	if t := st.AddTable; t != nil {
 		cols := []string{`id TEXT PRIMARY KEY NOT NULL`}
 		for _, c := range t.Columns {
@@ -71,8 +99,8 @@ func ddl(st engine.Step) []string {
 		// WITHOUT ROWID: rows are keyed by their text id, so a rowid table would keep a second
 		// b-tree (the id index) and every write would touch both.
 		out := []string{fmt.Sprintf("CREATE TABLE %q (%s) WITHOUT ROWID", t.Name, strings.Join(cols, ", "))}
-		if t.ScopeColumn != "" && t.ScopeColumn != "id" {
-			out = append(out, fmt.Sprintf("CREATE INDEX %q ON %q(%q)", t.Name+"_"+t.ScopeColumn, t.Name, t.ScopeColumn))
+		if t.ScopeColumn != "" && t.ScopeColumn != "id" && !covered[t.Name] {
+			out = append(out, fmt.Sprintf("CREATE INDEX %q ON %q(%q)", scopeIndex(t), t.Name, t.ScopeColumn))
 		}
 		return out
 	}
