@@ -245,6 +245,15 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 // EncodeFrame serializes a frame.
 func EncodeFrame(f *Frame) ([]byte, error) {
 	var buf bytes.Buffer
+	// A page of the server's raw log entries is most of what it sends: sized up front, its
+	// frame is one allocation instead of a buffer doubling to a megabyte and more.
+	if f.Changes != nil && f.Changes.Raw != nil {
+		n := 64 + 9*len(f.Changes.Seqs)
+		for _, b := range f.Changes.Raw {
+			n += len(b)
+		}
+		buf.Grow(n)
+	}
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
 	if err := enc.Encode(f); err != nil {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
@@ -267,21 +268,61 @@ func TestNormalizeValueFromMsgpack(t *testing.T) {
 }
 
 func TestVersionsEncoding(t *testing.T) {
-	tomb := engine.Version{HLC: 9, Site: 1}
-	cols := []engine.Version{{HLC: 1, Site: 2}, {}, {HLC: math.MaxUint64, Site: math.MaxUint64}}
-	b := engine.EncodeVersions(tomb, cols)
-	gotTomb, gotCols, err := engine.DecodeVersions(b, len(cols))
-	if err != nil || gotTomb != tomb || !reflect.DeepEqual(gotCols, cols) {
-		t.Fatalf("DecodeVersions = %v, %v, %v", gotTomb, gotCols, err)
+	v := func(h, s uint64) engine.Version { return engine.Version{HLC: engine.HLC(h), Site: engine.SiteID(s)} }
+	many := make([]engine.Version, 300) // more distinct versions than the compact form indexes
+	for i := range many {
+		many[i] = v(uint64(i+1), 7)
 	}
-	// A column added after the row was stored decodes as zero; fewer columns read a prefix.
-	_, more, err := engine.DecodeVersions(b, 5)
-	if err != nil || !reflect.DeepEqual(more, append(cols, engine.Version{}, engine.Version{})) {
-		t.Fatalf("DecodeVersions(5) = %v, %v", more, err)
+	cases := []struct {
+		name    string
+		tomb    engine.Version
+		cols    []engine.Version
+		maxSize int
+	}{
+		{"new row", engine.Version{}, []engine.Version{v(5, 1), v(5, 1), v(5, 1), v(5, 1), v(5, 1), v(5, 1), v(5, 1)}, 25},
+		{"updated and revived", v(9, 1), []engine.Version{v(1, 2), {}, v(math.MaxUint64, math.MaxUint64)}, 1 + 16*3 + 4},
+		{"no columns", v(3, 3), nil, 18},
+		{"all zero", engine.Version{}, make([]engine.Version, 4), 6},
+		{"length at a multiple of 16 is padded", engine.Version{}, make([]engine.Version, 14), 17},
+		{"too many distinct versions", engine.Version{}, many, 16 * 301},
 	}
-	for _, bad := range [][]byte{nil, {}, make([]byte, 15), make([]byte, 17)} {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := engine.EncodeVersions(c.tomb, c.cols)
+			if len(b) > c.maxSize {
+				t.Errorf("%d bytes, want at most %d", len(b), c.maxSize)
+			}
+			gotTomb, gotCols, err := engine.DecodeVersions(b, len(c.cols))
+			if err != nil || gotTomb != c.tomb || len(gotCols) != len(c.cols) || (len(c.cols) > 0 && !reflect.DeepEqual(gotCols, c.cols)) {
+				t.Fatalf("DecodeVersions = %v, %v, %v", gotTomb, gotCols, err)
+			}
+			// A column added after the row was stored decodes as zero; fewer columns read a prefix.
+			_, more, err := engine.DecodeVersions(b, len(c.cols)+2)
+			if err != nil || !reflect.DeepEqual(more, append(append([]engine.Version(nil), c.cols...), engine.Version{}, engine.Version{})) {
+				t.Fatalf("DecodeVersions(n+2) = %v, %v", more, err)
+			}
+			if len(c.cols) > 0 {
+				if _, fewer, err := engine.DecodeVersions(b, 1); err != nil || fewer[0] != c.cols[0] {
+					t.Fatalf("DecodeVersions(1) = %v, %v", fewer, err)
+				}
+			}
+		})
+	}
+
+	// Stores written before the compact form hold 16 bytes per version, tombstone first.
+	fixed := make([]byte, 16*3)
+	binary.LittleEndian.PutUint64(fixed[0:], 9)
+	binary.LittleEndian.PutUint64(fixed[8:], 1)
+	binary.LittleEndian.PutUint64(fixed[32:], 4)
+	binary.LittleEndian.PutUint64(fixed[40:], 2)
+	tomb, cols, err := engine.DecodeVersions(fixed, 3)
+	if err != nil || tomb != v(9, 1) || !reflect.DeepEqual(cols, []engine.Version{{}, v(4, 2), {}}) {
+		t.Fatalf("DecodeVersions(fixed form) = %v, %v, %v", tomb, cols, err)
+	}
+
+	for _, bad := range [][]byte{nil, {}, {2, 1, 2, 3}, {1}, append(append([]byte{1}, make([]byte, 16)...), 0, 2)} {
 		if _, _, err := engine.DecodeVersions(bad, 1); err == nil {
-			t.Errorf("DecodeVersions(%d bytes) succeeded", len(bad))
+			t.Errorf("DecodeVersions(%v) succeeded", bad)
 		}
 	}
 	if !(engine.Version{HLC: 1, Site: 9}).Less(engine.Version{HLC: 2, Site: 1}) ||

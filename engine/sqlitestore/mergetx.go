@@ -147,15 +147,18 @@ func copyRow(r engine.Row) engine.Row {
 func (m mergeTx) LoadRow(t *engine.Table, id string) (engine.Row, bool, error) {
 	key := rowKey{t, id}
 	if c, ok := m.tx.rows[key]; ok {
+		if c.row.Values == nil { // known to be unknown (Prefetch): nothing to copy
+			n := len(t.Columns)
+			return engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}, false, nil
+		}
 		return copyRow(c.row), c.found, nil
 	}
 	sr := newScanRow(t, nil)
 	err := m.tx.QueryRow(statements(t).load, id, t.Name).Scan(sr.dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		n := len(t.Columns)
-		r := engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}
-		m.tx.rows[key] = &cachedRow{row: copyRow(r)}
-		return r, false, nil
+		m.tx.rows[key] = &cachedRow{}
+		return engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}, false, nil
 	}
 	if err != nil {
 		return engine.Row{}, false, err
@@ -214,11 +217,11 @@ func (tx *Tx) Prefetch(changes []engine.Change) error {
 			return fmt.Errorf("prefetch %s: %w", t.Name, err)
 		}
 		// The ids the query did not return are unknown to the store: cached as such, so that
-		// applying their changes reads nothing either.
-		n := len(t.Columns)
+		// applying their changes reads nothing either. (Most ids of a catch-up are new rows;
+		// LoadRow makes their empty row when asked, rather than one here and a copy there.)
 		for _, id := range list {
 			if _, ok := tx.rows[rowKey{t, id}]; !ok {
-				tx.rows[rowKey{t, id}] = &cachedRow{row: engine.Row{Values: make([]any, n), Versions: make([]engine.Version, n)}}
+				tx.rows[rowKey{t, id}] = &cachedRow{}
 			}
 		}
 		if t.NoteCol() >= 0 {

@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -188,5 +189,49 @@ func TestRemoteChangesAreAnnouncedAfterCommit(t *testing.T) {
 	}
 	if len(seen) != 2 || seen[0] != chs[0].ID || seen[1] != chs[1].ID {
 		t.Fatalf("announced %v, want both changes in order", seen)
+	}
+}
+
+// Files written before the compact version form keep 16 bytes per version; they still read,
+// merge and hash as the same history written now.
+func TestFixedVersionFormStillReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openReplica(t, filepath.Join(dir, "a.db"), clinic.Schema, nil)
+	b := openReplica(t, filepath.Join(dir, "b.db"), clinic.Schema, nil)
+	m := patient("Ada")
+	created := write(t, a, m)
+	if err := b.ApplyRemote(ctx, &engine.Changes{Changes: created, Cursor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// b's row gets its versions in the fixed form: the tombstone, then one version a column.
+	tb := clinic.Schema.Table("patients")
+	fixed := make([]byte, 16*(1+len(tb.Columns)))
+	for i, c := range tb.Columns {
+		for _, name := range created[0].Cols {
+			if name == c.Name {
+				binary.LittleEndian.PutUint64(fixed[16*(i+1):], uint64(created[0].HLC))
+				binary.LittleEndian.PutUint64(fixed[16*(i+1)+8:], uint64(created[0].Site))
+			}
+		}
+	}
+	if err := b.Update(ctx, func(tx *sqlitestore.Tx) error {
+		_, err := tx.Exec(`UPDATE patients SET _v = ? WHERE id = ?`, fixed, m.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	edit := write(t, a, engine.Mutation{Table: "patients", ID: m.ID, Values: map[string]any{"family_name": "Lovelace"}})
+	if err := b.ApplyRemote(ctx, &engine.Changes{Changes: edit, Cursor: 2}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.Get(ctx, "patients", m.ID)
+	if err != nil || rec["given_name"] != "Ada" || rec["family_name"] != "Lovelace" {
+		t.Fatalf("merged over the fixed form: %v, %v", rec, err)
+	}
+	ha, _ := a.Hash(ctx)
+	hb, _ := b.Hash(ctx)
+	if ha != hb {
+		t.Fatalf("hash %s over the fixed form, %s over the compact one", hb, ha)
 	}
 }

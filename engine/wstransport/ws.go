@@ -58,6 +58,10 @@ type Conn struct {
 	done   chan struct{}
 	once   sync.Once
 	pinger atomic.Pointer[time.Timer] // stored before it is first armed: the callback re-arms it
+	// lastRead is the size of the last message read: the next one's buffer starts at that
+	// size, so a stream of similar pages (catch-up) allocates each once instead of growing a
+	// buffer from 512 bytes by doubling, which was a fifth of what catch-up allocated.
+	lastRead int
 }
 
 // New wraps ws. maxMessage and ping fall back to the defaults when zero.
@@ -98,7 +102,8 @@ func (c *Conn) keepalive() {
 // chunkSize is how much is written between two extensions of the write deadline.
 const chunkSize = 32 << 10
 
-// ReadMessage returns the next binary message. Cancelling ctx closes the connection. The read
+// ReadMessage returns the next binary message; one caller at a time, and the bytes are the
+// caller's to keep. Cancelling ctx closes the connection. The read
 // deadline moves forward whenever bytes arrive, not only per message: on a slow link a large
 // page takes longer than the keepalive window to arrive, and is still progress.
 func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
@@ -120,9 +125,11 @@ func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 			return fail(err)
 		}
 		var buf bytes.Buffer
+		buf.Grow(c.lastRead + bytes.MinRead) // ReadFrom grows a full buffer before reading EOF
 		if _, err := buf.ReadFrom(progressReader{r, c}); err != nil {
 			return fail(err)
 		}
+		c.lastRead = buf.Len()
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.ping)) // any message proves the peer alive
 		if typ == websocket.BinaryMessage {
 			return buf.Bytes(), nil
