@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -168,10 +169,19 @@ func (s *spikeStats) fail(format string, args ...any) {
 	s.mu.Unlock()
 }
 
+// spikeCPUProfile, when set, has the spike's server write a CPU profile of its run there:
+//
+//	go test ./tests -run '^$' -bench MondaySpike -benchtime 1x -args -spike.server-cpuprofile=/tmp/spike.prof
+var spikeCPUProfile = flag.String("spike.server-cpuprofile", "", "file for a CPU profile of BenchmarkMondaySpike10x's server")
+
 func runSpike(b *testing.B) spikeResult {
 	b.Helper()
 	data := b.TempDir()
-	srv := startServer(b, serverOpts{DataDir: data, Args: []string{"--data", data, "--addr", "127.0.0.1:0", "--log-format", "json"}})
+	args := []string{"--data", data, "--addr", "127.0.0.1:0", "--log-format", "json"}
+	if *spikeCPUProfile != "" {
+		args = append(args, "--cpu-profile", *spikeCPUProfile)
+	}
+	srv := startServer(b, serverOpts{DataDir: data, Args: args})
 	proc := spikeProc{pid: srv.cmd.Process.Pid}
 	defer func() {
 		if err := srv.stop(); err != nil {

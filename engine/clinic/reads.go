@@ -224,22 +224,14 @@ const inChunk = 400
 
 // ReadPatients reads the patients with the given ids, by id; ids the store lacks are absent.
 func ReadPatients(ctx context.Context, r engine.RowReader, ids []string) (map[string]Patient, error) {
-	out := make(map[string]Patient, len(ids))
-	for len(ids) > 0 {
-		part := ids[:min(inChunk, len(ids))]
-		ids = ids[len(part):]
-		in := make([]any, len(part))
-		for i, id := range part {
-			in[i] = id
-		}
-		recs, err := r.Select(ctx, engine.Query{Table: "patients", Where: []engine.Cond{{Col: "id", Op: engine.In, Value: in}}})
-		if err != nil {
-			return nil, fmt.Errorf("read patients: %w", err)
-		}
-		for _, rec := range recs {
-			p := patientOf(rec)
-			out[p.ID] = p
-		}
+	recs, err := readByID(ctx, r, engine.Query{Table: "patients"}, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read patients: %w", err)
+	}
+	out := make(map[string]Patient, len(recs))
+	for _, rec := range recs {
+		p := patientOf(rec)
+		out[p.ID] = p
 	}
 	return out, nil
 }
@@ -397,7 +389,8 @@ func ReadRegionSettings(ctx context.Context, r engine.RowReader) ([]RegionSettin
 // its birth date (the patients_birth index keeps this to a handful of rows); ok is false for
 // a new patient.
 func MatchPatient(ctx context.Context, r engine.RowReader, in Intake) (id string, ok bool, err error) {
-	recs, err := r.Select(ctx, engine.Query{Table: "patients", Where: []engine.Cond{eq("birth_date", in.BirthDate)}})
+	recs, err := r.Select(ctx, engine.Query{Table: "patients", Cols: []string{"given_name", "family_name", "birth_date", "phone", "email"},
+		Where: []engine.Cond{eq("birth_date", in.BirthDate)}})
 	if err != nil {
 		return "", false, fmt.Errorf("match patient: %w", err)
 	}
@@ -430,22 +423,38 @@ func ReadAccesses(ctx context.Context, r engine.RowReader, patient string, from,
 	return out, nil
 }
 
-// ReadStaleEstimates lists the visits whose estimate still gives a place in the queue
-// though the visit is no longer waiting: their estimates are to be cleared.
-func ReadStaleEstimates(ctx context.Context, r engine.RowReader) ([]string, error) {
-	ests, err := r.Select(ctx, engine.Query{Table: "visit_estimates", Where: []engine.Cond{{Col: "position", Op: engine.Ge, Value: int64(1)}}})
+// ReadEstimates reads the visit_estimates rows of the given visits, by visit; visits without
+// one are absent.
+func ReadEstimates(ctx context.Context, r engine.RowReader, visits []string) (map[string]Row, error) {
+	recs, err := readByID(ctx, r, engine.Query{Table: "visit_estimates"}, visits)
 	if err != nil {
 		return nil, fmt.Errorf("read estimates: %w", err)
 	}
-	var gone []string
-	for _, e := range ests {
-		v, ok, err := ReadVisit(ctx, r, text(e, "id"))
-		if err != nil {
-			return nil, fmt.Errorf("read estimates: %w", err)
+	out := make(map[string]Row, len(recs))
+	for id, rec := range recs {
+		out[id] = Row(rec)
+	}
+	return out, nil
+}
+
+// readByID runs q for the rows with the given ids, inChunk ids a query, and returns them by id.
+func readByID(ctx context.Context, r engine.RowReader, q engine.Query, ids []string) (map[string]engine.Record, error) {
+	out := make(map[string]engine.Record, len(ids))
+	for len(ids) > 0 {
+		part := ids[:min(inChunk, len(ids))]
+		ids = ids[len(part):]
+		in := make([]any, len(part))
+		for i, id := range part {
+			in[i] = id
 		}
-		if ok && v.Status != "" && v.Status != StatusWaiting {
-			gone = append(gone, v.ID)
+		q.Where = []engine.Cond{{Col: "id", Op: engine.In, Value: in}}
+		recs, err := r.Select(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range recs {
+			out[text(rec, "id")] = rec
 		}
 	}
-	return gone, nil
+	return out, nil
 }

@@ -144,8 +144,14 @@ func TestReads(t *testing.T) {
 	}
 	acc, err := clinic.ReadAccesses(ctx, r, "p1", time.UnixMilli(0), time.UnixMilli(900))
 	check("accesses before 900", line(len(acc), acc[0].Actor, acc[0].At.UnixMilli(), err), "1 carol 500 <nil>")
-	stale, err := clinic.ReadStaleEstimates(ctx, r)
+	st, err := clinic.LoadState(ctx, r, time.UnixMilli(1000), 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := st.StaleEstimates(ctx, r)
 	check("stale estimates", line(stale, err), "[v3] <nil>")
+	ests, err := clinic.ReadEstimates(ctx, r, []string{"v1", "v4", "v9"})
+	check("estimates", line(len(ests), ests["v1"]["position"], ests["v1"]["wait_ms"], ests["v4"]["wait_ms"], err), "2 2 60000 -1 <nil>")
 	regions, _ := clinic.ReadRegionSettings(ctx, r)
 	check("regions", line(len(regions), regions[0].Name, regions[0].BusyLimit), "1 California 5")
 }

@@ -41,7 +41,12 @@ func loadRegions(ctx context.Context, r engine.RowReader) (map[string]Region, er
 }
 
 func loadWaiting(ctx context.Context, r engine.RowReader) ([]Waiting, error) {
-	recs, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusWaiting}}})
+	// In the order of the visits_queue index (status, region, requested_at, then the id), so
+	// that a store reads the queue from its index alone and sorts nothing: the server runs
+	// this on every intake and after every burst of queue changes.
+	recs, err := r.Select(ctx, engine.Query{Table: "visits", Cols: []string{"region", "requested_at"},
+		Where:   []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusWaiting}},
+		OrderBy: []engine.Order{{Col: "region"}, {Col: "requested_at"}}})
 	if err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
@@ -61,10 +66,10 @@ func loadWaiting(ctx context.Context, r engine.RowReader) ([]Waiting, error) {
 func loadTypical(ctx context.Context, r engine.RowReader, regions map[string]Region, fallback time.Duration) (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for code := range regions {
-		recs, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{
+		recs, err := r.Select(ctx, engine.Query{Table: "visits", Cols: []string{"started_at", "ended_at"}, Where: []engine.Cond{
 			{Col: "status", Op: engine.Eq, Value: StatusCompleted}, {Col: "region", Op: engine.Eq, Value: code},
 			{Col: "started_at", Op: engine.NotNull}, {Col: "ended_at", Op: engine.NotNull},
-		}, OrderBy: []engine.Order{{Col: "requested_at", Desc: true}}, Limit: 20})
+		}, OrderBy: []engine.Order{{Col: "requested_at", Desc: true}, {Col: "id", Desc: true}}, Limit: 20}) // visits_queue, backwards
 		if err != nil {
 			return nil, fmt.Errorf("read recent visits: %w", err)
 		}
@@ -80,7 +85,8 @@ func loadTypical(ctx context.Context, r engine.RowReader, regions map[string]Reg
 }
 
 func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typical map[string]time.Duration, fallback time.Duration) ([]Provider, error) {
-	staff, err := r.Select(ctx, engine.Query{Table: "staff", Where: []engine.Cond{{Col: "role", Op: engine.Eq, Value: RoleProvider}}})
+	staff, err := r.Select(ctx, engine.Query{Table: "staff", Cols: []string{"regions", "on_shift"},
+		Where: []engine.Cond{{Col: "role", Op: engine.Eq, Value: RoleProvider}}})
 	if err != nil {
 		return nil, fmt.Errorf("read staff: %w", err)
 	}
@@ -92,7 +98,8 @@ func loadProviders(ctx context.Context, r engine.RowReader, now time.Time, typic
 		index[id] = len(out)
 		out = append(out, Provider{ID: id, Regions: ParseRegions(text(rec, "regions")), OnShift: onShift != 0})
 	}
-	busy, err := r.Select(ctx, engine.Query{Table: "visits", Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusInVisit}}})
+	busy, err := r.Select(ctx, engine.Query{Table: "visits", Cols: []string{"provider_id", "region", "started_at"},
+		Where: []engine.Cond{{Col: "status", Op: engine.Eq, Value: StatusInVisit}}})
 	if err != nil {
 		return nil, fmt.Errorf("read visits in progress: %w", err)
 	}
@@ -134,6 +141,41 @@ func LoadState(ctx context.Context, r engine.RowReader, now time.Time, fallback 
 		return nil, err
 	}
 	return st, nil
+}
+
+// StaleEstimates lists the visits whose estimate still gives a place in the queue though the
+// visit is no longer waiting: their estimates are to be cleared. r must read what st was
+// loaded from (the same transaction): only the estimates of visits outside st's queue, a
+// handful after each burst, have their visit read, not every waiting patient's.
+func (st *State) StaleEstimates(ctx context.Context, r engine.RowReader) ([]string, error) {
+	ests, err := r.Select(ctx, engine.Query{Table: "visit_estimates", Cols: []string{},
+		Where: []engine.Cond{{Col: "position", Op: engine.Ge, Value: int64(1)}}})
+	if err != nil {
+		return nil, fmt.Errorf("read estimates: %w", err)
+	}
+	waiting := make(map[string]bool, len(st.Waiting))
+	for _, w := range st.Waiting {
+		waiting[w.Visit] = true
+	}
+	var left []string
+	for _, e := range ests {
+		if id := text(e, "id"); !waiting[id] {
+			left = append(left, id)
+		}
+	}
+	visits, err := readByID(ctx, r, engine.Query{Table: "visits", Cols: []string{"status"}}, left)
+	if err != nil {
+		return nil, fmt.Errorf("read estimates: %w", err)
+	}
+	var gone []string
+	for _, id := range left {
+		if v, ok := visits[id]; ok {
+			if s := text(v, "status"); s != "" && s != StatusWaiting {
+				gone = append(gone, id)
+			}
+		}
+	}
+	return gone, nil
 }
 
 // WaitingIn counts the patients waiting in a region.

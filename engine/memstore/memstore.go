@@ -168,7 +168,7 @@ func (s *Store) Select(ctx context.Context, q engine.Query) ([]engine.Record, er
 			out = append(out, rec)
 		}
 	}
-	return q.Sort(out), nil
+	return q.Project(q.Sort(out)), nil
 }
 
 // Rejected lists the refused changes, oldest first.

@@ -5,7 +5,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-
 	"fmt"
 	"strings"
 
@@ -37,41 +36,52 @@ func (db *DB) List(ctx context.Context, table, after string, limit int) ([]Recor
 }
 
 func (db *DB) query(ctx context.Context, table, where string, args ...any) ([]Record, error) {
-	return queryRecords(db.schema, func(q string, args ...any) (*sql.Rows, error) { return db.r.QueryContext(ctx, q, args...) },
-		table, where, args...)
+	return db.queryCols(ctx, table, nil, where, args...)
 }
 
-// queryRecords reads the live rows of table that the clauses in where select, through run.
-func queryRecords(s *engine.Schema, run func(string, ...any) (*sql.Rows, error), table, where string, args ...any) ([]Record, error) {
+func (db *DB) queryCols(ctx context.Context, table string, cols []int, where string, args ...any) ([]Record, error) {
+	return queryRecords(db.schema, func(q string, args ...any) (*sql.Rows, error) { return db.r.QueryContext(ctx, q, args...) },
+		table, cols, where, args...)
+}
+
+// queryRecords reads the live rows of table that the clauses in where select, through run:
+// the columns at the indexes cols (nil: every column).
+func queryRecords(s *engine.Schema, run func(string, ...any) (*sql.Rows, error), table string, cols []int, where string, args ...any) ([]Record, error) {
 	t := s.Table(table)
 	if t == nil {
 		return nil, fmt.Errorf("read %s: %w", table, engine.ErrUnknownTable)
 	}
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = fmt.Sprintf("%q", c.Name)
+	if cols == nil {
+		cols = engine.QueryColumns(t, engine.Query{})
 	}
-	rows, err := run(fmt.Sprintf("SELECT id, %s FROM %q %s", strings.Join(cols, ", "), t.Name, where), args...)
+	sel := "id"
+	for _, i := range cols {
+		sel += fmt.Sprintf(", %q", t.Columns[i].Name)
+	}
+	rows, err := run(fmt.Sprintf("SELECT %s FROM %q %s", sel, t.Name, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
 	defer rows.Close()
 	var out []Record
+	var id string
+	vals := make([]any, len(cols))
+	dest := []any{&id}
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
 	for rows.Next() {
-		var id string
-		vals := make([]any, len(t.Columns))
-		dest := []any{&id}
-		for i := range vals {
-			dest = append(dest, &vals[i])
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read %s: %w", table, err)
 		}
-		rec := Record{"id": id}
-		for i, c := range t.Columns {
-			if rec[c.Name], err = engine.NormalizeValue(c.Type, vals[i]); err != nil {
+		rec := make(Record, 1+len(cols))
+		rec["id"] = id
+		for k, i := range cols {
+			c := t.Columns[i]
+			if rec[c.Name], err = engine.NormalizeValue(c.Type, vals[k]); err != nil {
 				return nil, fmt.Errorf("read %s.%s: %w", table, c.Name, err)
 			}
+			vals[k] = nil
 		}
 		out = append(out, rec)
 	}

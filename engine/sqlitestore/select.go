@@ -14,11 +14,11 @@ var _ engine.RowReader = (*DB)(nil)
 
 // Select returns the live rows q selects (see engine.RowReader), from the read pool.
 func (db *DB) Select(ctx context.Context, q engine.Query) ([]engine.Record, error) {
-	where, args, err := selectSQL(db.schema, q)
+	cols, where, args, err := selectSQL(db.schema, q)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := db.query(ctx, q.Table, where, args...)
+	recs, err := db.queryCols(ctx, q.Table, cols, where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select: %w", err)
 	}
@@ -27,26 +27,26 @@ func (db *DB) Select(ctx context.Context, q engine.Query) ([]engine.Record, erro
 
 // Select returns the live rows q selects inside the transaction, seeing its writes so far.
 func (tx *Tx) Select(q engine.Query) ([]engine.Record, error) {
-	where, args, err := selectSQL(tx.db.schema, q)
+	cols, where, args, err := selectSQL(tx.db.schema, q)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := queryRecords(tx.db.schema, tx.Query, q.Table, where, args...)
+	recs, err := queryRecords(tx.db.schema, tx.Query, q.Table, cols, where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select: %w", err)
 	}
 	return recs, nil
 }
 
-// selectSQL turns a query into the WHERE, ORDER BY and LIMIT clauses of a SELECT and their
-// arguments.
-func selectSQL(s *engine.Schema, q engine.Query) (string, []any, error) {
+// selectSQL turns a query into the columns it reads and the WHERE, ORDER BY and LIMIT
+// clauses of a SELECT with their arguments.
+func selectSQL(s *engine.Schema, q engine.Query) ([]int, string, []any, error) {
 	t, err := engine.CheckQuery(s, q)
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	if q, err = engine.NormalizeQuery(t, q); err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	var terms []string
 	var args []any
@@ -80,17 +80,22 @@ func selectSQL(s *engine.Schema, q engine.Query) (string, []any, error) {
 		b.WriteString("WHERE " + strings.Join(terms, " AND "))
 	}
 	order := make([]string, 0, len(q.OrderBy)+1)
+	byID := false
 	for _, o := range q.OrderBy {
 		dir := ""
 		if o.Desc {
 			dir = " DESC"
 		}
 		order = append(order, fmt.Sprintf("%q%s", o.Col, dir))
+		byID = byID || o.Col == "id"
 	}
-	b.WriteString(" ORDER BY " + strings.Join(append(order, "id"), ", "))
+	if !byID {
+		order = append(order, "id")
+	}
+	b.WriteString(" ORDER BY " + strings.Join(order, ", "))
 	if q.Limit > 0 {
 		b.WriteString(" LIMIT ?")
 		args = append(args, q.Limit)
 	}
-	return b.String(), args, nil
+	return engine.QueryColumns(t, q), b.String(), args, nil
 }

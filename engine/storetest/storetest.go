@@ -656,6 +656,14 @@ func testSelect(t *testing.T, b Backend) {
 		{Table: "items", Where: []engine.Cond{{Col: "a", Op: engine.NotNull}}, OrderBy: []engine.Order{{Col: "b", Desc: true}}, Limit: 10},
 		{Table: "items", OrderBy: []engine.Order{{Col: "a"}, {Col: "c", Desc: true}}, Limit: 25},
 		{Table: "items", Where: []engine.Cond{{Col: "id", Op: engine.Ge, Value: "i50"}}},
+		// Only some columns read; rows ordered and filtered by columns not read.
+		{Table: "items", Cols: []string{"b"}, Where: []engine.Cond{{Col: "a", Op: engine.NotNull}}, OrderBy: []engine.Order{{Col: "c", Desc: true}}, Limit: 9},
+		{Table: "items", Cols: []string{"d", "a"}},
+		{Table: "items", Cols: []string{}, Where: []engine.Cond{{Col: "b", Op: engine.Eq, Value: 0}}},
+		{Table: "items", Cols: []string{"id", "c"}, OrderBy: []engine.Order{{Col: "c"}}},
+		// Ordered by id explicitly, descending, and by a column then id descending.
+		{Table: "items", OrderBy: []engine.Order{{Col: "id", Desc: true}}, Limit: 12},
+		{Table: "items", Cols: []string{"b"}, OrderBy: []engine.Order{{Col: "b"}, {Col: "id", Desc: true}}},
 	}
 	ctx := context.Background()
 	for i, q := range queries {
@@ -669,6 +677,8 @@ func testSelect(t *testing.T, b Backend) {
 		}
 		if fmt.Sprint(ids(got)) != fmt.Sprint(ids(want)) {
 			t.Errorf("query %d %+v:\n got  %v\n want %v", i, q, ids(got), ids(want))
+		} else if fmt.Sprint(got) != fmt.Sprint(want) { // fmt prints a map's keys in order
+			t.Errorf("query %d %+v: the rows' values differ:\n got  %v\n want %v", i, q, got, want)
 		}
 		if i == 0 && len(got) != 59 {
 			t.Errorf("every row: %d, want 59", len(got))
@@ -680,6 +690,7 @@ func testSelect(t *testing.T, b Backend) {
 		{Table: "items", OrderBy: []engine.Order{{Col: "nope"}}},
 		{Table: "items", Where: []engine.Cond{{Col: "b", Op: engine.Prefix, Value: "1"}}},
 		{Table: "items", Where: []engine.Cond{{Col: "b", Op: engine.In, Value: 1}}},
+		{Table: "items", Cols: []string{"a", "nope"}},
 	} {
 		if _, err := r.Select(ctx, q); err == nil {
 			t.Errorf("query %+v was accepted", q)

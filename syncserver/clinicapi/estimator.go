@@ -2,6 +2,7 @@ package clinicapi
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"hearth/engine"
@@ -67,24 +68,38 @@ func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestCont
 	if err != nil {
 		return err
 	}
-	for visit, e := range st.Estimates(now, s.cfg.TypicalVisit) {
-		old, ok, err := get(ctx, rc, "visit_estimates", visit)
-		if err != nil {
-			return err
-		}
-		if ok && !moved(old, e, now) {
-			continue
-		}
-		if err := writeEstimate(rc, visit, e, now); err != nil {
-			return err
+	ests := st.Estimates(now, s.cfg.TypicalVisit)
+	visits := make([]string, 0, len(ests))
+	for visit := range ests {
+		visits = append(visits, visit)
+	}
+	olds, err := clinic.ReadEstimates(ctx, rc, visits)
+	if err != nil {
+		return err
+	}
+	write := map[string]clinic.Estimate{}
+	for visit, e := range ests {
+		if old, ok := olds[visit]; !ok || moved(old, e, now) {
+			write[visit] = e
 		}
 	}
-	gone, err := clinic.ReadStaleEstimates(ctx, rc)
+	gone, err := st.StaleEstimates(ctx, rc)
 	if err != nil {
 		return err
 	}
 	for _, id := range gone {
-		if err := writeEstimate(rc, id, clinic.Estimate{Known: true}, now); err != nil {
+		write[id] = clinic.Estimate{Known: true}
+	}
+	ids := make([]string, 0, len(write))
+	for id := range write {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // the log's order, and so every replica's, does not depend on map order
+	if err := rc.Prefetch("visit_estimates", ids); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := writeEstimate(rc, id, write[id], now); err != nil {
 			return err
 		}
 	}

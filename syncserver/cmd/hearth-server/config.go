@@ -28,6 +28,7 @@ type config struct {
 	ShutdownWait time.Duration
 	LogLevel     slog.Level
 	LogFormat    string
+	CPUProfile   string // a file to write a CPU profile of the whole run to, at shutdown ("": none)
 
 	// MaxTenantPages caps each tenant store's size in SQLite pages, to drill a full disk (0: no cap).
 	MaxTenantPages int
@@ -59,6 +60,7 @@ var envNames = map[string]string{
 	"shutdown-timeout":  "HEARTH_SHUTDOWN_TIMEOUT",
 	"log-level":         "HEARTH_LOG_LEVEL",
 	"log-format":        "HEARTH_LOG_FORMAT",
+	"cpu-profile":       "HEARTH_CPU_PROFILE",
 }
 
 const usageHead = `Usage: hearth-server [flags]
@@ -92,6 +94,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file when the server stops (for `go tool pprof`)")
 	printUsage := func() {
 		fmt.Fprint(stdout, usageHead)
 		fs.VisitAll(func(f *flag.Flag) {
