@@ -18,6 +18,7 @@ import (
 	"hearth/engine"
 	"hearth/engine/clinic"
 	"hearth/engine/wstransport"
+	"hearth/syncserver/token"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -387,10 +388,15 @@ func runLoadMemory(b *testing.B) loadResult {
 	}()
 	const tenant = "load"
 	mustCtl(b, "tenant", "create", "--data", srv.Data, "--id", tenant)
+	// The writers write as an administrator (the clinic's rules let administrators write any
+	// row); every write of patient data is then audited, in the audit scope. The readers are
+	// support staff, who read the clinic's rows and not the audit trail, so that each receives
+	// exactly the changes pushed.
 	url, tok := srv.syncURL(tenant), staffToken(b, srv, tenant, "load")
+	rtok := srv.token(b, token.Claims{Tenant: tenant, User: "load-reader", Role: clinic.RoleSupport, Scopes: clinic.StaffScopes()})
 
 	// Open the tenant's store with one short session, so that the baseline includes it.
-	warm, err := loadHandshake(url, tok, "load-warm", true)
+	warm, err := loadHandshake(url, rtok, "load-warm", true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -448,7 +454,7 @@ func runLoadMemory(b *testing.B) loadResult {
 				if dialErr.Load() != nil {
 					return
 				}
-				s, err := loadHandshake(url, tok, fmt.Sprintf("load-r%d", i), true)
+				s, err := loadHandshake(url, rtok, fmt.Sprintf("load-r%d", i), true)
 				if err != nil {
 					dialErr.CompareAndSwap(nil, &err)
 					return
@@ -463,7 +469,7 @@ func runLoadMemory(b *testing.B) loadResult {
 		b.Fatalf("connecting readers: %v", *p)
 	}
 	// The stalled reader comes last: handshake and Pull, then it never reads again.
-	stalled, err = loadHandshake(url, tok, "load-stalled", true)
+	stalled, err = loadHandshake(url, rtok, "load-stalled", true)
 	if err != nil {
 		b.Fatal(err)
 	}
