@@ -63,17 +63,6 @@ func (rc *RequestContext) Write(m engine.Mutation) error {
 	return nil
 }
 
-// Prefetch reads the rows of table that the handler is about to Write, all in one read, so
-// that the writes that follow read nothing one row at a time (the estimator writes hundreds
-// of estimates in a burst).
-func (rc *RequestContext) Prefetch(table string, ids []string) error {
-	chs := make([]engine.Change, len(ids))
-	for i, id := range ids {
-		chs[i] = engine.Change{Table: table, ID: id}
-	}
-	return rc.tx.Prefetch(chs)
-}
-
 // Run executes a request handler in one write transaction and logs its writes; sessions are
 // woken after the commit.
 func (t *Tenant) Run(ctx context.Context, from Origin, args msgpack.RawMessage, h RequestHandler) (any, error) {

@@ -377,9 +377,10 @@ func mib(kib int64) float64 { return float64(kib) / 1024 }
 func runLoadMemory(b *testing.B) loadResult {
 	b.Helper()
 	data := b.TempDir()
-	srv := startServer(b, serverOpts{DataDir: data, Args: []string{"--data", data, "--addr", "127.0.0.1:0",
+	srv := startServer(b, serverOpts{DataDir: data, Args: append([]string{"--data", data, "--addr", "127.0.0.1:0",
 		"--log-format", "json", "--compact-every", "-1s",
-		"--max-sessions", strconv.Itoa(loadReplicas + loadWriters + 100), "--push-rate", "-1", "--tenant-push-rate", "-1"}})
+		"--max-sessions", strconv.Itoa(loadReplicas + loadWriters + 100), "--push-rate", "-1", "--tenant-push-rate", "-1"},
+		profileArgs()...)})
 	pid := srv.cmd.Process.Pid
 	defer func() { // after the connections are closed (deferred later, run earlier)
 		if err := srv.stop(); err != nil {

@@ -169,18 +169,24 @@ func (s *spikeStats) fail(format string, args ...any) {
 	s.mu.Unlock()
 }
 
-// spikeCPUProfile, when set, has the spike's server write a CPU profile of its run there:
+// benchCPUProfile, when set, has the server of a load benchmark (the spike, the 2,000
+// replicas) write a CPU profile of its run there:
 //
-//	go test ./tests -run '^$' -bench MondaySpike -benchtime 1x -args -spike.server-cpuprofile=/tmp/spike.prof
-var spikeCPUProfile = flag.String("spike.server-cpuprofile", "", "file for a CPU profile of BenchmarkMondaySpike10x's server")
+//	go test ./tests -run '^$' -bench MondaySpike -benchtime 1x -args -bench.server-cpuprofile=/tmp/spike.prof
+var benchCPUProfile = flag.String("bench.server-cpuprofile", "", "file for a CPU profile of a load benchmark's server")
+
+// profileArgs are the server flags that write the profile benchCPUProfile asks for.
+func profileArgs() []string {
+	if *benchCPUProfile == "" {
+		return nil
+	}
+	return []string{"--cpu-profile", *benchCPUProfile}
+}
 
 func runSpike(b *testing.B) spikeResult {
 	b.Helper()
 	data := b.TempDir()
-	args := []string{"--data", data, "--addr", "127.0.0.1:0", "--log-format", "json"}
-	if *spikeCPUProfile != "" {
-		args = append(args, "--cpu-profile", *spikeCPUProfile)
-	}
+	args := append([]string{"--data", data, "--addr", "127.0.0.1:0", "--log-format", "json"}, profileArgs()...)
 	srv := startServer(b, serverOpts{DataDir: data, Args: args})
 	proc := spikeProc{pid: srv.cmd.Process.Pid}
 	defer func() {

@@ -95,9 +95,6 @@ func (s *Service) writeEstimates(ctx context.Context, rc *syncserver.RequestCont
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // the log's order, and so every replica's, does not depend on map order
-	if err := rc.Prefetch("visit_estimates", ids); err != nil {
-		return err
-	}
 	for _, id := range ids {
 		if err := writeEstimate(rc, id, write[id], now); err != nil {
 			return err
