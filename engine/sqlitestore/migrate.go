@@ -56,8 +56,18 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		// A scope column's own index is redundant once one of the schema's indexes starts
 		// with it, and every write pays for it: stores made before that index came drop it.
+		// Looked up first: a DROP, even of an index that is not there, costs every open a
+		// schema change's work.
 		for t := range covered {
-			if _, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %q", scopeIndex(db.schema.Table(t)))); err != nil {
+			name := scopeIndex(db.schema.Table(t))
+			var n int
+			if err := tx.Tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n); err != nil {
+				return fmt.Errorf("look up index %s: %w", name, err)
+			}
+			if n == 0 {
+				continue
+			}
+			if _, err := tx.Tx.ExecContext(ctx, fmt.Sprintf("DROP INDEX %q", name)); err != nil {
 				return fmt.Errorf("drop redundant index of %s: %w", t, err)
 			}
 		}
