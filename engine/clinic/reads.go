@@ -307,24 +307,35 @@ func ReadLastMessage(ctx context.Context, r engine.RowReader, visit string) (Cha
 // messages: unread counts compare them with what a caregiver has read.
 func ReadPatientMessageTimes(ctx context.Context, r engine.RowReader, visits []string) (map[string][]int64, error) {
 	out := map[string][]int64{}
-	for len(visits) > 0 {
-		part := visits[:min(inChunk, len(visits))]
-		visits = visits[len(part):]
-		in := make([]any, len(part))
-		for i, v := range part {
-			in[i] = v
-		}
+	err := inChunks(visits, func(in []any) error {
 		recs, err := r.Select(ctx, engine.Query{Table: "chat_messages",
 			Where: []engine.Cond{{Col: "visit_id", Op: engine.In, Value: in}, eq("sender_role", RolePatient)}})
 		if err != nil {
-			return nil, fmt.Errorf("read chat: %w", err)
+			return fmt.Errorf("read chat: %w", err)
 		}
 		for _, rec := range recs {
 			v := text(rec, "visit_id")
 			out[v] = append(out[v], integer(rec, "sent_at"))
 		}
+		return nil
+	})
+	return out, err
+}
+
+// inChunks calls fn with vals as the values of In conditions, inChunk at a time.
+func inChunks(vals []string, fn func(in []any) error) error {
+	for len(vals) > 0 {
+		part := vals[:min(inChunk, len(vals))]
+		vals = vals[len(part):]
+		in := make([]any, len(part))
+		for i, v := range part {
+			in[i] = v
+		}
+		if err := fn(in); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 func noteOf(rec engine.Record) VisitNote {
@@ -440,21 +451,13 @@ func ReadEstimates(ctx context.Context, r engine.RowReader, visits []string) (ma
 // readByID runs q for the rows with the given ids, inChunk ids a query, and returns them by id.
 func readByID(ctx context.Context, r engine.RowReader, q engine.Query, ids []string) (map[string]engine.Record, error) {
 	out := make(map[string]engine.Record, len(ids))
-	for len(ids) > 0 {
-		part := ids[:min(inChunk, len(ids))]
-		ids = ids[len(part):]
-		in := make([]any, len(part))
-		for i, id := range part {
-			in[i] = id
-		}
+	err := inChunks(ids, func(in []any) error {
 		q.Where = []engine.Cond{{Col: "id", Op: engine.In, Value: in}}
 		recs, err := r.Select(ctx, q)
-		if err != nil {
-			return nil, err
-		}
 		for _, rec := range recs {
 			out[text(rec, "id")] = rec
 		}
-	}
-	return out, nil
+		return err
+	})
+	return out, err
 }
