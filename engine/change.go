@@ -128,8 +128,7 @@ func EncodeVersions(tomb Version, cols []Version) []byte {
 	b := make([]byte, 1+16*len(list), size+pad)
 	b[0] = byte(len(list))
 	for i, v := range list {
-		binary.LittleEndian.PutUint64(b[1+16*i:], uint64(v.HLC))
-		binary.LittleEndian.PutUint64(b[1+16*i+8:], uint64(v.Site))
+		putVersion(b[1+16*i:], v)
 	}
 	b = append(b, idx...)
 	if pad > 0 {
@@ -141,15 +140,22 @@ func EncodeVersions(tomb Version, cols []Version) []byte {
 // encodeFixedVersions is the older form: 16 bytes per version, the tombstone first.
 func encodeFixedVersions(tomb Version, cols []Version) []byte {
 	b := make([]byte, 16*(1+len(cols)))
-	put := func(i int, v Version) {
-		binary.LittleEndian.PutUint64(b[16*i:], uint64(v.HLC))
-		binary.LittleEndian.PutUint64(b[16*i+8:], uint64(v.Site))
-	}
-	put(0, tomb)
+	putVersion(b, tomb)
 	for i, v := range cols {
-		put(i+1, v)
+		putVersion(b[16*(i+1):], v)
 	}
 	return b
+}
+
+// putVersion writes v in 16 bytes: HLC, then site, little endian.
+func putVersion(b []byte, v Version) {
+	binary.LittleEndian.PutUint64(b, uint64(v.HLC))
+	binary.LittleEndian.PutUint64(b[8:], uint64(v.Site))
+}
+
+// readVersion reads what putVersion wrote.
+func readVersion(b []byte) Version {
+	return Version{HLC: HLC(binary.LittleEndian.Uint64(b)), Site: SiteID(binary.LittleEndian.Uint64(b[8:]))}
 }
 
 // DecodeVersions unpacks EncodeVersions' forms (either) into n column versions. Versions for
@@ -159,13 +165,10 @@ func DecodeVersions(b []byte, n int) (tomb Version, cols []Version, err error) {
 		return tomb, nil, fmt.Errorf("decode versions: empty")
 	}
 	if len(b)%16 == 0 {
-		get := func(i int) Version {
-			return Version{HLC: HLC(binary.LittleEndian.Uint64(b[16*i:])), Site: SiteID(binary.LittleEndian.Uint64(b[16*i+8:]))}
-		}
-		tomb = get(0)
+		tomb = readVersion(b)
 		cols = make([]Version, n)
 		for i := 0; i < n && i+1 < len(b)/16; i++ {
-			cols[i] = get(i + 1)
+			cols[i] = readVersion(b[16*(i+1):])
 		}
 		return tomb, cols, nil
 	}
@@ -181,8 +184,7 @@ func DecodeVersions(b []byte, n int) (tomb Version, cols []Version, err error) {
 		if i == 0 {
 			return Version{}, nil
 		}
-		o := 1 + 16*(int(i)-1)
-		return Version{HLC: HLC(binary.LittleEndian.Uint64(b[o:])), Site: SiteID(binary.LittleEndian.Uint64(b[o+8:]))}, nil
+		return readVersion(b[1+16*(int(i)-1):]), nil
 	}
 	if tomb, err = get(idx[0]); err != nil {
 		return tomb, nil, err

@@ -59,8 +59,9 @@ type Conn struct {
 	once   sync.Once
 	pinger atomic.Pointer[time.Timer] // stored before it is first armed: the callback re-arms it
 	// lastRead is the size of the last message read: the next one's buffer starts at that
-	// size, so a stream of similar pages (catch-up) allocates each once instead of growing a
-	// buffer from 512 bytes by doubling, which was a fifth of what catch-up allocated.
+	// size (up to maxReadHint), so a stream of similar pages (catch-up) allocates each once
+	// instead of growing a buffer from 512 bytes by doubling, which was a fifth of what
+	// catch-up allocated.
 	lastRead int
 }
 
@@ -102,6 +103,10 @@ func (c *Conn) keepalive() {
 // chunkSize is how much is written between two extensions of the write deadline.
 const chunkSize = 32 << 10
 
+// maxReadHint caps the buffer a read starts with: a page is about 1.5 MB, and one rare large
+// batch must not make each of thousands of sessions allocate that much for its next frame.
+const maxReadHint = 4 << 20
+
 // ReadMessage returns the next binary message; one caller at a time, and the bytes are the
 // caller's to keep. Cancelling ctx closes the connection. The read
 // deadline moves forward whenever bytes arrive, not only per message: on a slow link a large
@@ -125,7 +130,7 @@ func (c *Conn) ReadMessage(ctx context.Context) ([]byte, error) {
 			return fail(err)
 		}
 		var buf bytes.Buffer
-		buf.Grow(c.lastRead + bytes.MinRead) // ReadFrom grows a full buffer before reading EOF
+		buf.Grow(min(c.lastRead, maxReadHint) + bytes.MinRead) // ReadFrom grows a full buffer before reading EOF
 		if _, err := buf.ReadFrom(progressReader{r, c}); err != nil {
 			return fail(err)
 		}
